@@ -1,0 +1,427 @@
+/* cli/cmd_serve.c -- `sinkhole serve`: the daemon.
+ *
+ * The main thread owns signals (all others block them) and the slow work:
+ * reloading lists on SIGHUP, writing data_dir/stats.json every few seconds
+ * and on SIGUSR1, and the graceful stop on SIGTERM/SIGINT. Worker threads
+ * each run one event loop with their own sockets (dns/server.h); the event
+ * log has its own writer thread (evlog/evlog.h). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "core/clock.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/xalloc.h"
+#include "dns/server.h"
+#include "dns/zones.h"
+#include "evlog/evlog.h"
+#include "evlog/json.h"
+#include "stats/counters.h"
+
+static const char usage_text[] =
+    "Usage: sinkhole serve -c FILE\n"
+    "\n"
+    "Run the sinkhole in the foreground: an authoritative DNS server that answers\n"
+    "for every name in the [seized.*] lists with the sinkhole's addresses, and\n"
+    "logs every query as an event in DATA_DIR/events/.\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE   the configuration file (INI; see docs/config.md)\n"
+    "  -h, --help          show this help\n"
+    "\n"
+    "Signals:\n"
+    "  SIGTERM, SIGINT     stop: answer what is in flight, flush the log, exit 0\n"
+    "  SIGHUP              reload the config's [seized.*] lists; if they do not\n"
+    "                      load, the old ones stay in force and the error is logged\n"
+    "  SIGUSR1             write DATA_DIR/stats.json now (also every stats_interval)\n"
+    "\n"
+    "Exit status: 0 after a clean stop, 1 if it could not start, 2 for a bad config.\n";
+
+struct worker_thread {
+    pthread_t thread;
+    struct loop loop;
+    struct dns_worker *dns;
+    struct serve *srv;
+    int id;
+    int started; /* 1 ok, -1 failed */
+};
+
+struct serve {
+    struct sk_config *cfg; /* startup config */
+    struct dns_shared shared;
+    struct evlog *evlog;
+    struct worker_thread *workers;
+    int nworkers;
+    _Atomic int stop;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    uint64_t started_us;
+    uint64_t reloads, reload_failures;
+    uint64_t last_reload_us;
+    char last_reload_error[512];
+    char events_file[4200];
+    struct evlog_stats final_es; /* once the log is closed */
+};
+
+static void *worker_main(void *arg)
+{
+    struct worker_thread *t = arg;
+    struct serve *srv = t->srv;
+    int ok = loop_init(&t->loop) == 0;
+    if (ok) {
+        t->dns = dns_worker_new(&srv->shared, t->id, &t->loop, evlog_queue(srv->evlog, t->id));
+        ok = t->dns != NULL;
+    }
+    pthread_mutex_lock(&srv->lock);
+    t->started = ok ? 1 : -1;
+    pthread_cond_broadcast(&srv->cond);
+    pthread_mutex_unlock(&srv->lock);
+    if (!ok)
+        return NULL;
+    while (!atomic_load_explicit(&srv->stop, memory_order_relaxed)) {
+        loop_run_once(&t->loop, 100);
+        dns_worker_tick(t->dns);
+    }
+    dns_worker_stop(t->dns, 1000);
+    return NULL;
+}
+
+/* ---- stats.json ---- */
+
+static void write_stats(struct serve *srv)
+{
+    struct dns_counters c;
+    memset(&c, 0, sizeof(c));
+    for (int i = 0; i < srv->nworkers; i++)
+        if (srv->workers[i].dns)
+            dns_counters_add(&c, dns_worker_counters(srv->workers[i].dns));
+    struct evlog_stats es = srv->final_es;
+    if (srv->evlog)
+        evlog_get_stats(srv->evlog, &es);
+    struct dns_zones *z = atomic_load(&srv->shared.zones);
+
+    char path[4200], tmp[4300], ts[32], ts2[32];
+    snprintf(path, sizeof(path), "%s/stats.json", srv->cfg->data_dir);
+    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (f == NULL) {
+        log_rl(SK_LOG_WARN, "stats", "cannot write %s: %s", tmp, strerror(errno));
+        return;
+    }
+    uint64_t now = sk_clock_now_us();
+    fprintf(f, "{\n  \"node\": \"%s\",\n  \"version\": \"%s\",\n  \"pid\": %d,\n", srv->cfg->node,
+            SK_VERSION, (int)getpid());
+    fprintf(f, "  \"started\": \"%s\",\n  \"now\": \"%s\",\n  \"uptime_s\": %" PRIu64 ",\n",
+            sk_clock_format(srv->started_us, ts), sk_clock_format(now, ts2),
+            (now - srv->started_us) / 1000000u);
+    fprintf(f, "  \"workers\": %d,\n", srv->nworkers);
+    fprintf(f,
+            "  \"dns\": {\n    \"queries\": %" PRIu64 ",\n    \"udp\": %" PRIu64
+            ",\n    \"tcp\": %" PRIu64 ",\n    \"responses\": %" PRIu64
+            ",\n    \"malformed_dropped\": %" PRIu64 ",\n    \"truncated\": %" PRIu64
+            ",\n    \"seized_hits\": %" PRIu64 ",\n    \"send_errors\": %" PRIu64 ",\n",
+            CTR_GET(c.queries), CTR_GET(c.udp), CTR_GET(c.tcp), CTR_GET(c.responses),
+            CTR_GET(c.malformed_dropped), CTR_GET(c.truncated), CTR_GET(c.seized_hits),
+            CTR_GET(c.send_errors));
+    fprintf(f, "    \"rcode\": {");
+    int first = 1;
+    for (int i = 0; i < DNS_RCODE_SLOTS; i++) {
+        uint64_t v = CTR_GET(c.rcode[i]);
+        if (v == 0 && i != 0 && i != 3 && i != 5)
+            continue;
+        char nb[16];
+        fprintf(f, "%s\"%s\": %" PRIu64, first ? "" : ", ", dns_rcode_name((uint16_t)i, nb), v);
+        first = 0;
+    }
+    fprintf(f, "},\n");
+    fprintf(f,
+            "    \"rrl\": {\"slipped\": %" PRIu64 ", \"dropped\": %" PRIu64 ", \"exempt\": %" PRIu64
+            "},\n",
+            CTR_GET(c.rrl_slipped), CTR_GET(c.rrl_dropped), CTR_GET(c.rrl_exempt));
+    fprintf(f,
+            "    \"tcp_connections\": {\"accepted\": %" PRIu64 ", \"closed\": %" PRIu64
+            ", \"current\": %" PRIu64 ", \"idle_timeouts\": %" PRIu64 ", \"rejected\": %" PRIu64
+            ", \"oversize\": %" PRIu64 "}\n  },\n",
+            CTR_GET(c.tcp_accepted), CTR_GET(c.tcp_closed), CTR_GET(c.tcp_current),
+            CTR_GET(c.tcp_idle_timeouts), CTR_GET(c.tcp_rejected), CTR_GET(c.tcp_oversize));
+    fprintf(f,
+            "  \"events\": {\n    \"appended\": %" PRIu64 ",\n    \"written\": %" PRIu64
+            ",\n    \"dropped\": %" PRIu64 ",\n    \"write_errors\": %" PRIu64
+            ",\n    \"durable\": %" PRIu64 ",\n    \"bytes\": %" PRIu64
+            ",\n    \"flushes\": %" PRIu64 ",\n    \"file\": \"%s\"\n  },\n",
+            es.appended, es.written, es.dropped, es.write_errors, es.durable, es.bytes, es.flushes,
+            srv->events_file);
+    fprintf(
+        f,
+        "  \"lists\": {\n    \"loaded\": \"%s\",\n    \"names\": %zu,\n    \"reloads\": %" PRIu64
+        ",\n    \"reload_failures\": %" PRIu64 ",\n",
+        sk_clock_format(z->loaded_us, ts), seized_count(z->matcher), srv->reloads,
+        srv->reload_failures);
+    fprintf(f, "    \"last_reload_error\": \"");
+    for (const char *p = srv->last_reload_error; *p; p++)
+        fprintf(f,
+                (*p == '"' || *p == '\\') ? "\\%c" : ((unsigned char)*p < 0x20 ? "\\u%04x" : "%c"),
+                *p);
+    fprintf(f, "\",\n    \"seized\": [");
+    for (int i = 0; i < z->cfg->n_seized; i++) {
+        const struct cfg_seized *s = &z->cfg->seized[i];
+        fprintf(f, "%s\n      {\"list\": \"%s\", \"family\": \"%s\", \"names\": %zu}", i ? "," : "",
+                s->name, s->family, z->counts[i]);
+    }
+    fprintf(f, "%s]\n  }\n}\n", z->cfg->n_seized ? "\n    " : "");
+    if (fclose(f) != 0 || rename(tmp, path) != 0)
+        log_rl(SK_LOG_WARN, "stats", "cannot write %s: %s", path, strerror(errno));
+}
+
+/* ---- reload ---- */
+
+static void reload(struct serve *srv)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *errs = open_memstream(&buf, &len);
+    struct sk_config *cfg = NULL;
+    struct dns_zones *z = NULL;
+    int rc = config_load(srv->cfg->path, &cfg, errs);
+    if (rc == 0)
+        rc = dns_zones_load(cfg, &z, errs);
+    fclose(errs);
+    if (rc != 0) {
+        srv->reload_failures++;
+        snprintf(srv->last_reload_error, sizeof(srv->last_reload_error), "%s", buf ? buf : "");
+        char *save = NULL;
+        for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+            log_error("reload", "%s", line);
+        log_error("reload", "reload failed: the lists loaded before stay in force");
+        free(buf);
+        return;
+    }
+    free(buf);
+    srv->last_reload_error[0] = '\0';
+    struct dns_zones *old = atomic_exchange(&srv->shared.zones, z);
+    uint64_t gen = atomic_fetch_add(&srv->shared.gen, 1) + 1;
+    /* Free the old zones once every worker has announced the new
+     * generation; workers tick at least every 100 ms. */
+    for (int spins = 0;; spins++) {
+        int behind = 0;
+        for (int i = 0; i < srv->nworkers; i++)
+            if (dns_worker_seen_gen(srv->workers[i].dns) < gen)
+                behind++;
+        if (behind == 0)
+            break;
+        struct timespec ts = { 0, 5000000 };
+        nanosleep(&ts, NULL);
+        if (spins == 2000) {
+            log_warn("reload", "%d worker(s) slow to pick up the new lists", behind);
+        }
+    }
+    dns_zones_free(old);
+    srv->reloads++;
+    srv->last_reload_us = sk_clock_now_us();
+    log_notice("reload", "lists reloaded: %zu names in %d lists", seized_count(z->matcher),
+               z->cfg->n_seized);
+}
+
+/* ---- start and stop ---- */
+
+static int mkdir_p(const char *path)
+{
+    char buf[4096];
+    if (strlen(path) >= sizeof(buf))
+        return -ENAMETOOLONG;
+    strcpy(buf, path);
+    for (char *p = buf + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            if (mkdir(buf, 0750) != 0 && errno != EEXIST)
+                return -errno;
+            *p = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    return 0;
+}
+
+static int serve_run(struct serve *srv)
+{
+    struct sk_config *cfg = srv->cfg;
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGUSR1);
+    sigaddset(&sigs, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    int rc = mkdir_p(cfg->data_dir);
+    if (rc != 0) {
+        log_error("serve", "cannot create data_dir %s: %s", cfg->data_dir, sk_strerror(rc));
+        return 1;
+    }
+    struct evlog_options eo = { .data_dir = cfg->data_dir,
+                                .node = cfg->node,
+                                .nqueues = cfg->workers,
+                                .queue_bytes = cfg->queue_size * 128u,
+                                .flush_ms = cfg->flush_ms };
+    if (evlog_open(&eo, &srv->evlog) != 0)
+        return 1;
+    srv->shared.evlog = srv->evlog;
+    snprintf(srv->events_file, sizeof(srv->events_file), "%s", evlog_path(srv->evlog));
+    srv->shared.rrl = rrl_new(cfg);
+
+    srv->nworkers = cfg->workers;
+    srv->workers = xcalloc((size_t)srv->nworkers, sizeof(*srv->workers));
+    int failed = 0;
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct worker_thread *t = &srv->workers[i];
+        t->srv = srv;
+        t->id = i;
+        if (pthread_create(&t->thread, NULL, worker_main, t) != 0) {
+            log_error("serve", "cannot start worker %d", i);
+            t->started = -2;
+            failed = 1;
+        }
+    }
+    pthread_mutex_lock(&srv->lock);
+    for (int i = 0; i < srv->nworkers; i++) {
+        while (srv->workers[i].started == 0)
+            pthread_cond_wait(&srv->cond, &srv->lock);
+        if (srv->workers[i].started < 0)
+            failed = 1;
+    }
+    pthread_mutex_unlock(&srv->lock);
+
+    if (!failed) {
+        struct dns_zones *z = atomic_load(&srv->shared.zones);
+        char addrs[1024] = "", a[SK_IP_TEXT_MAX];
+        for (int i = 0; i < cfg->n_dns_listen; i++) {
+            size_t l = strlen(addrs);
+            snprintf(addrs + l, sizeof(addrs) - l, "%s%s", i ? " " : "",
+                     sk_ip_ntop_port(&cfg->dns_listen[i], a));
+        }
+        log_notice(
+            "serve",
+            "sinkhole %s node %s: DNS on %s (UDP+TCP), %d workers, %zu names in %d lists, events to %s",
+            SK_VERSION, cfg->node, addrs[0] ? addrs : "(none)", srv->nworkers,
+            seized_count(z->matcher), z->cfg->n_seized, evlog_path(srv->evlog));
+        write_stats(srv);
+        uint64_t next_stats = sk_clock_mono_us() + (uint64_t)cfg->stats_interval_ms * 1000u;
+        while (!atomic_load(&srv->stop)) {
+            struct timespec to = { 0, 200000000 };
+            siginfo_t si;
+            int sig = sigtimedwait(&sigs, &si, &to);
+            if (sig == SIGTERM || sig == SIGINT) {
+                log_notice("serve", "signal %d: stopping", sig);
+                atomic_store(&srv->stop, 1);
+            } else if (sig == SIGHUP) {
+                reload(srv);
+                write_stats(srv);
+            } else if (sig == SIGUSR1) {
+                write_stats(srv);
+            }
+            if (sk_clock_mono_us() >= next_stats) {
+                write_stats(srv);
+                next_stats = sk_clock_mono_us() + (uint64_t)cfg->stats_interval_ms * 1000u;
+            }
+        }
+    }
+
+    atomic_store(&srv->stop, 1);
+    for (int i = 0; i < srv->nworkers; i++) {
+        struct worker_thread *t = &srv->workers[i];
+        if (t->started == -2)
+            continue;
+        if (t->started == 1)
+            loop_wake(&t->loop);
+        pthread_join(t->thread, NULL);
+    }
+    /* Workers are done: the log writer takes what they queued last. */
+    evlog_close(srv->evlog, &srv->final_es);
+    srv->evlog = NULL;
+    if (!failed)
+        write_stats(srv);
+    return failed ? 1 : 0;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
+                                          { "help", no_argument, NULL, 'h' },
+                                          { NULL, 0, NULL, 0 } };
+    const char *path = NULL;
+    int ch;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            path = optarg;
+            break;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        default:
+            fputs(usage_text, stderr);
+            return 2;
+        }
+    }
+    if (path == NULL || optind != argc) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    struct sk_config *cfg, *zcfg;
+    int rc = config_load(path, &cfg, stderr);
+    if (rc != 0)
+        return rc == SK_ECONFIG ? 2 : 1;
+    log_set_level((enum sk_log_level)cfg->log_level);
+    if (cfg->log_file && (rc = log_open(cfg->log_file)) != 0) {
+        fprintf(stderr, "%s: log_file %s: %s\n", path, cfg->log_file, sk_strerror(rc));
+        config_free(cfg);
+        return 1;
+    }
+    /* The zones own a config of their own, so a reload can replace both. */
+    if (config_load(path, &zcfg, stderr) != 0) {
+        config_free(cfg);
+        return 2;
+    }
+    struct dns_zones *z;
+    if (dns_zones_load(zcfg, &z, stderr) != 0) {
+        config_free(cfg);
+        return 2;
+    }
+
+    struct serve srv;
+    memset(&srv, 0, sizeof(srv));
+    srv.cfg = cfg;
+    srv.started_us = sk_clock_now_us();
+    srv.shared.cfg = cfg;
+    atomic_store(&srv.shared.zones, z);
+    atomic_store(&srv.shared.gen, 1);
+    pthread_mutex_init(&srv.lock, NULL);
+    pthread_cond_init(&srv.cond, NULL);
+
+    int status = serve_run(&srv);
+    for (int i = 0; i < srv.nworkers; i++)
+        dns_worker_free(srv.workers[i].dns);
+    free(srv.workers);
+    rrl_free(srv.shared.rrl);
+    dns_zones_free(atomic_load(&srv.shared.zones));
+    config_free(cfg);
+    log_notice("serve", "stopped");
+    log_open(NULL);
+    return status;
+}

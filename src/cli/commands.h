@@ -1,0 +1,12 @@
+/* cli/commands.h -- one function per subcommand of the sinkhole binary.
+ *
+ * Each takes the arguments after the program name (argv[0] is the
+ * subcommand) and returns the process exit status: 0 success, 1 runtime
+ * failure, 2 usage or configuration error. */
+#ifndef SK_CLI_COMMANDS_H
+#define SK_CLI_COMMANDS_H
+
+int cmd_serve(int argc, char **argv);
+int cmd_check_config(int argc, char **argv);
+
+#endif

@@ -1,0 +1,616 @@
+/* core/config.c -- INI parsing and validation for sinkhole's config.
+ *
+ * Debian's libinih does not pass line numbers to the handler, so the
+ * file is read through ini_parse_stream() with a reader that counts lines;
+ * the handler reads the count to say where a bad key or value is. Keys are
+ * described by one table per section kind, each row naming its parser, so
+ * a new key is one row and one line in docs/config.md. */
+#include "core/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/err.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+
+struct parse_ctx {
+    const char *path;
+    FILE *fp;
+    FILE *errs;
+    int line;
+    int errors;
+    struct sk_config *cfg;
+    struct cfg_seized *cur_seized; /* section being read, if a [seized.*] */
+    /* Set by the line reader: the line of the last section header read,
+     * whether the current line is indented (a continuation in inih), and
+     * the first over-long line. */
+    int header_line, handled_header_line;
+    bool cont;
+    char last_key[32];
+    /* keys seen in the current section, to catch repeats */
+    char cur_section[CFG_NAME_MAX + 16];
+    char seen[64][32];
+    int nseen;
+    bool continuing; /* the value being parsed continues the previous line's */
+};
+
+static void cfg_error(struct parse_ctx *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void cfg_error(struct parse_ctx *c, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(c->errs, "%s:%d: ", c->path, c->line);
+    va_start(ap, fmt);
+    vfprintf(c->errs, fmt, ap);
+    va_end(ap);
+    fputc('\n', c->errs);
+    c->errors++;
+}
+
+/* ---- value parsers: return 0 or report and return -1 ---- */
+
+static int parse_u32(struct parse_ctx *c, const char *key, const char *v, uint32_t min,
+                     uint32_t max, uint32_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*v < '0' || *v > '9')
+        goto bad;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (errno || *end != '\0' || x < min || x > max)
+        goto bad;
+    *out = (uint32_t)x;
+    return 0;
+bad:
+    cfg_error(c, "%s: expected a whole number from %u to %u, got '%s'", key, min, max, v);
+    return -1;
+}
+
+/* Split v on white space and commas; calls fn for each token. */
+static int each_token(struct parse_ctx *c, const char *key, const char *v,
+                      int (*fn)(struct parse_ctx *, const char *, const char *, void *), void *arg)
+{
+    char *copy = xstrdup(v);
+    char *save = NULL;
+    int rc = 0, n = 0;
+    for (char *tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+        n++;
+        if (fn(c, key, tok, arg) != 0)
+            rc = -1;
+    }
+    free(copy);
+    if (n == 0 && rc == 0) {
+        cfg_error(c, "%s: expected at least one value", key);
+        rc = -1;
+    }
+    return rc;
+}
+
+static int tok_listen(struct parse_ctx *c, const char *key, const char *tok, void *arg)
+{
+    (void)arg;
+    struct sk_config *cfg = c->cfg;
+    if (cfg->n_dns_listen == CFG_LISTEN_MAX) {
+        cfg_error(c, "%s: at most %d addresses", key, CFG_LISTEN_MAX);
+        return -1;
+    }
+    if (sk_ip_parse_port(tok, &cfg->dns_listen[cfg->n_dns_listen]) != 0) {
+        cfg_error(c, "%s: expected ADDRESS:PORT or [IPV6]:PORT, got '%s'", key, tok);
+        return -1;
+    }
+    cfg->n_dns_listen++;
+    return 0;
+}
+
+static int tok_a(struct parse_ctx *c, const char *key, const char *tok, void *arg)
+{
+    struct cfg_answers *ans = arg;
+    struct sk_ip ip;
+    if (sk_ip_parse(tok, &ip) != 0 || ip.af != 4) {
+        cfg_error(c, "%s: expected an IPv4 address, got '%s'", key, tok);
+        return -1;
+    }
+    if (ans->n_a == CFG_ANSWERS_MAX) {
+        cfg_error(c, "%s: at most %d addresses", key, CFG_ANSWERS_MAX);
+        return -1;
+    }
+    memcpy(ans->a[ans->n_a++], ip.a, 4);
+    return 0;
+}
+
+static int tok_aaaa(struct parse_ctx *c, const char *key, const char *tok, void *arg)
+{
+    struct cfg_answers *ans = arg;
+    struct sk_ip ip;
+    if (sk_ip_parse(tok, &ip) != 0 || ip.af != 6) {
+        cfg_error(c, "%s: expected an IPv6 address, got '%s'", key, tok);
+        return -1;
+    }
+    if (ans->n_aaaa == CFG_ANSWERS_MAX) {
+        cfg_error(c, "%s: at most %d addresses", key, CFG_ANSWERS_MAX);
+        return -1;
+    }
+    memcpy(ans->aaaa[ans->n_aaaa++], ip.a, 16);
+    return 0;
+}
+
+static int parse_dname(struct parse_ctx *c, const char *key, const char *v, uint8_t *out,
+                       uint8_t *out_len)
+{
+    size_t len;
+    if (dns_name_from_text(v, strlen(v), out, &len) != 0) {
+        cfg_error(c, "%s: bad domain name '%s'", key, v);
+        return -1;
+    }
+    *out_len = (uint8_t)len;
+    return 0;
+}
+
+static int tok_ns(struct parse_ctx *c, const char *key, const char *tok, void *arg)
+{
+    (void)arg;
+    struct sk_config *cfg = c->cfg;
+    if (cfg->n_ns == CFG_NS_MAX) {
+        cfg_error(c, "%s: at most %d names", key, CFG_NS_MAX);
+        return -1;
+    }
+    if (parse_dname(c, key, tok, cfg->ns[cfg->n_ns], &cfg->ns_len[cfg->n_ns]) != 0)
+        return -1;
+    cfg->n_ns++;
+    return 0;
+}
+
+static int tok_exempt(struct parse_ctx *c, const char *key, const char *tok, void *arg)
+{
+    (void)arg;
+    struct sk_config *cfg = c->cfg;
+    if (cfg->n_rrl_exempt == CFG_EXEMPT_MAX) {
+        cfg_error(c, "%s: at most %d prefixes", key, CFG_EXEMPT_MAX);
+        return -1;
+    }
+    if (sk_prefix_parse(tok, &cfg->rrl_exempt[cfg->n_rrl_exempt]) != 0) {
+        cfg_error(c, "%s: expected ADDRESS or ADDRESS/LENGTH with zero host bits, got '%s'", key,
+                  tok);
+        return -1;
+    }
+    cfg->n_rrl_exempt++;
+    return 0;
+}
+
+static int parse_name_token(struct parse_ctx *c, const char *key, const char *v, char *out)
+{
+    size_t n = strlen(v);
+    if (n == 0 || n >= CFG_NAME_MAX) {
+        cfg_error(c, "%s: expected a name of 1 to %d characters", key, CFG_NAME_MAX - 1);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char ch = v[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '-' || ch == '_' || ch == '.')) {
+            cfg_error(c, "%s: '%s' may only hold letters, digits, '-', '_' and '.'", key, v);
+            return -1;
+        }
+    }
+    memcpy(out, v, n + 1);
+    return 0;
+}
+
+/* ---- sections ---- */
+
+static int server_key(struct parse_ctx *c, const char *key, const char *v)
+{
+    struct sk_config *cfg = c->cfg;
+    uint32_t u;
+    if (!strcmp(key, "node"))
+        return parse_name_token(c, key, v, cfg->node);
+    if (!strcmp(key, "data_dir")) {
+        free(cfg->data_dir);
+        cfg->data_dir = config_resolve_path(c->path, v);
+        return 0;
+    }
+    if (!strcmp(key, "workers")) {
+        if (parse_u32(c, key, v, 0, 256, &u) != 0)
+            return -1;
+        cfg->workers = (int)u;
+        return 0;
+    }
+    if (!strcmp(key, "log_level")) {
+        int lv = log_level_parse(v);
+        if (lv < 0) {
+            cfg_error(c, "%s: expected debug, info, notice, warn or error, got '%s'", key, v);
+            return -1;
+        }
+        cfg->log_level = lv;
+        return 0;
+    }
+    if (!strcmp(key, "log_file")) {
+        free(cfg->log_file);
+        cfg->log_file = config_resolve_path(c->path, v);
+        return 0;
+    }
+    if (!strcmp(key, "stats_interval")) {
+        if (parse_u32(c, key, v, 1, 3600, &u) != 0)
+            return -1;
+        cfg->stats_interval_ms = (int)u * 1000;
+        return 0;
+    }
+    cfg_error(c, "unknown key '%s' in [server]", key);
+    return -1;
+}
+
+static int dns_key(struct parse_ctx *c, const char *key, const char *v)
+{
+    struct sk_config *cfg = c->cfg;
+    uint32_t u;
+    if (!strcmp(key, "listen"))
+        return each_token(c, key, v, tok_listen, NULL);
+    if (!strcmp(key, "answer_a"))
+        return each_token(c, key, v, tok_a, &cfg->answers);
+    if (!strcmp(key, "answer_aaaa"))
+        return each_token(c, key, v, tok_aaaa, &cfg->answers);
+    if (!strcmp(key, "ttl"))
+        return parse_u32(c, key, v, 0, INT32_MAX, &cfg->ttl);
+    if (!strcmp(key, "not_seized")) {
+        if (!strcmp(v, "refuse")) {
+            cfg->not_seized = CFG_NOT_SEIZED_REFUSE;
+            return 0;
+        }
+        if (!strcmp(v, "nxdomain")) {
+            cfg->not_seized = CFG_NOT_SEIZED_NXDOMAIN;
+            return 0;
+        }
+        cfg_error(c, "%s: expected refuse or nxdomain, got '%s'", key, v);
+        return -1;
+    }
+    if (!strcmp(key, "soa_mname"))
+        return parse_dname(c, key, v, cfg->soa_mname, &cfg->soa_mname_len);
+    if (!strcmp(key, "soa_rname"))
+        return parse_dname(c, key, v, cfg->soa_rname, &cfg->soa_rname_len);
+    if (!strcmp(key, "soa_serial"))
+        return parse_u32(c, key, v, 0, UINT32_MAX, &cfg->soa_serial);
+    if (!strcmp(key, "soa_refresh"))
+        return parse_u32(c, key, v, 0, INT32_MAX, &cfg->soa_refresh);
+    if (!strcmp(key, "soa_retry"))
+        return parse_u32(c, key, v, 0, INT32_MAX, &cfg->soa_retry);
+    if (!strcmp(key, "soa_expire"))
+        return parse_u32(c, key, v, 0, INT32_MAX, &cfg->soa_expire);
+    if (!strcmp(key, "soa_minimum"))
+        return parse_u32(c, key, v, 0, INT32_MAX, &cfg->soa_minimum);
+    if (!strcmp(key, "ns")) {
+        if (!c->continuing)
+            cfg->n_ns = 0; /* replaces the default */
+        return each_token(c, key, v, tok_ns, NULL);
+    }
+    if (!strcmp(key, "max_udp_size")) {
+        if (parse_u32(c, key, v, 512, 4096, &u) != 0)
+            return -1;
+        cfg->max_udp_size = (uint16_t)u;
+        return 0;
+    }
+    if (!strcmp(key, "rrl_ratelimit"))
+        return parse_u32(c, key, v, 0, 1000000, &cfg->rrl_ratelimit);
+    if (!strcmp(key, "rrl_slip"))
+        return parse_u32(c, key, v, 0, 100, &cfg->rrl_slip);
+    if (!strcmp(key, "rrl_ipv4_prefix")) {
+        if (parse_u32(c, key, v, 1, 32, &u) != 0)
+            return -1;
+        cfg->rrl_ipv4_prefix = (uint8_t)u;
+        return 0;
+    }
+    if (!strcmp(key, "rrl_ipv6_prefix")) {
+        if (parse_u32(c, key, v, 1, 128, &u) != 0)
+            return -1;
+        cfg->rrl_ipv6_prefix = (uint8_t)u;
+        return 0;
+    }
+    if (!strcmp(key, "rrl_size"))
+        return parse_u32(c, key, v, 1024, 1u << 26, &cfg->rrl_size);
+    if (!strcmp(key, "rrl_exempt"))
+        return each_token(c, key, v, tok_exempt, NULL);
+    if (!strcmp(key, "tcp_idle_timeout")) {
+        if (parse_u32(c, key, v, 1, 3600, &u) != 0)
+            return -1;
+        cfg->tcp_idle_timeout_ms = u * 1000;
+        return 0;
+    }
+    if (!strcmp(key, "tcp_max_connections"))
+        return parse_u32(c, key, v, 1, 1000000, &cfg->tcp_max_connections);
+    cfg_error(c, "unknown key '%s' in [dns]", key);
+    return -1;
+}
+
+static int seized_key(struct parse_ctx *c, const char *key, const char *v)
+{
+    struct cfg_seized *s = c->cur_seized;
+    if (!strcmp(key, "file")) {
+        free(s->file);
+        s->file = config_resolve_path(c->path, v);
+        return 0;
+    }
+    if (!strcmp(key, "family"))
+        return parse_name_token(c, key, v, s->family);
+    if (!strcmp(key, "answer_a")) {
+        s->has_answers = true;
+        return each_token(c, key, v, tok_a, &s->answers);
+    }
+    if (!strcmp(key, "answer_aaaa")) {
+        s->has_answers = true;
+        return each_token(c, key, v, tok_aaaa, &s->answers);
+    }
+    cfg_error(c, "unknown key '%s' in [seized.%s]", key, s->name);
+    return -1;
+}
+
+static int log_key(struct parse_ctx *c, const char *key, const char *v)
+{
+    struct sk_config *cfg = c->cfg;
+    if (!strcmp(key, "flush_ms"))
+        return parse_u32(c, key, v, 1, 60000, &cfg->flush_ms);
+    if (!strcmp(key, "queue_size"))
+        return parse_u32(c, key, v, 64, 1u << 24, &cfg->queue_size);
+    cfg_error(c, "unknown key '%s' in [log]", key);
+    return -1;
+}
+
+/* Called at each new section header, with c->line at the header. */
+static int begin_section_at(struct parse_ctx *c, const char *section)
+{
+    snprintf(c->cur_section, sizeof(c->cur_section), "%s", section);
+    c->nseen = 0;
+    c->cur_seized = NULL;
+    if (!strncmp(section, "seized.", 7)) {
+        const char *name = section + 7;
+        struct sk_config *cfg = c->cfg;
+        for (int i = 0; i < cfg->n_seized; i++) {
+            if (!strcmp(cfg->seized[i].name, name)) {
+                cfg_error(c, "section [%s] appears twice (first at line %d)", section,
+                          cfg->seized[i].line);
+                return -1;
+            }
+        }
+        cfg->seized = xrealloc(cfg->seized, (size_t)(cfg->n_seized + 1) * sizeof(*cfg->seized));
+        struct cfg_seized *s = &cfg->seized[cfg->n_seized++];
+        memset(s, 0, sizeof(*s));
+        s->line = c->line;
+        if (parse_name_token(c, "section name", name, s->name) != 0)
+            return -1;
+        memcpy(s->family, s->name, sizeof(s->family));
+        c->cur_seized = s;
+    }
+    return 0;
+}
+
+static int begin_section(struct parse_ctx *c, const char *section)
+{
+    int line = c->line;
+    c->line = c->header_line ? c->header_line : c->line;
+    int rc = begin_section_at(c, section);
+    c->line = line;
+    return rc;
+}
+
+/* Keys whose value is a list: an indented line continues them. */
+static bool is_list_key(const char *name)
+{
+    static const char *const keys[] = { "listen", "answer_a", "answer_aaaa", "ns", "rrl_exempt" };
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (!strcmp(name, keys[i]))
+            return true;
+    return false;
+}
+
+static int handler(void *user, const char *section, const char *name, const char *value)
+{
+    struct parse_ctx *c = user;
+    if (c->header_line != c->handled_header_line || strcmp(section, c->cur_section) != 0) {
+        c->handled_header_line = c->header_line;
+        c->last_key[0] = '\0';
+        if (begin_section(c, section) != 0)
+            return 1; /* keep going: report every error */
+    }
+    /* inih hands an indented line to us as the same key again. */
+    bool continuation = c->cont && !strcmp(name, c->last_key);
+    if (continuation && !is_list_key(name)) {
+        cfg_error(c, "%s: only lists of values may continue on an indented line", name);
+        return 1;
+    }
+    if (!continuation) {
+        for (int i = 0; i < c->nseen; i++) {
+            if (!strcmp(c->seen[i], name)) {
+                cfg_error(c, "key '%s' repeated in [%s]", name, section);
+                return 1;
+            }
+        }
+        if (c->nseen < 64)
+            snprintf(c->seen[c->nseen++], sizeof(c->seen[0]), "%s", name);
+        snprintf(c->last_key, sizeof(c->last_key), "%s", name);
+    }
+    c->continuing = continuation;
+
+    if (!strcmp(section, "server"))
+        server_key(c, name, value);
+    else if (!strcmp(section, "dns"))
+        dns_key(c, name, value);
+    else if (!strcmp(section, "log"))
+        log_key(c, name, value);
+    else if (!strncmp(section, "seized.", 7)) {
+        if (c->cur_seized != NULL)
+            seized_key(c, name, value);
+    } else if (section[0] == '\0')
+        cfg_error(c, "key '%s' outside any section", name);
+    else
+        cfg_error(c, "unknown section [%s]", section);
+    return 1;
+}
+
+/* Hands inih one line at a time, counting them. Lines longer than inih's
+ * buffer are reported here and passed on empty, so inih never sees half a
+ * line as if it were two. */
+static char *counting_reader(char *str, int num, void *stream)
+{
+    struct parse_ctx *c = stream;
+    char *r = fgets(str, num, c->fp);
+    if (r == NULL)
+        return NULL;
+    c->line++;
+    size_t len = strlen(str);
+    if (len > 0 && str[len - 1] != '\n' && !feof(c->fp)) {
+        int ch;
+        while ((ch = fgetc(c->fp)) != EOF && ch != '\n')
+            ;
+        cfg_error(c, "line longer than %d characters: continue a list of values on indented lines",
+                  num - 2);
+        strcpy(str, "\n");
+        return str;
+    }
+    c->cont = str[0] == ' ' || str[0] == '\t';
+    const char *p = str;
+    while (*p == ' ' || *p == '\t')
+        p++;
+    if (*p == '[')
+        c->header_line = c->line;
+    return str;
+}
+
+char *config_resolve_path(const char *cfg_path, const char *path)
+{
+    if (path[0] == '/' || cfg_path == NULL)
+        return xstrdup(path);
+    const char *slash = strrchr(cfg_path, '/');
+    if (slash == NULL)
+        return xstrdup(path);
+    size_t dl = (size_t)(slash - cfg_path);
+    char *out = xmalloc(dl + 1 + strlen(path) + 1);
+    memcpy(out, cfg_path, dl);
+    out[dl] = '/';
+    strcpy(out + dl + 1, path);
+    return out;
+}
+
+static void set_defaults(struct sk_config *cfg, const char *path)
+{
+    cfg->path = xstrdup(path);
+    if (gethostname(cfg->node, sizeof(cfg->node)) != 0 || cfg->node[0] == '\0')
+        strcpy(cfg->node, "sinkhole");
+    cfg->node[sizeof(cfg->node) - 1] = '\0';
+    char *dot = strchr(cfg->node, '.');
+    if (dot)
+        *dot = '\0';
+    cfg->data_dir = config_resolve_path(path, "data");
+    cfg->workers = 0;
+    cfg->log_level = SK_LOG_INFO;
+    cfg->stats_interval_ms = 5000;
+    cfg->ttl = 300;
+    cfg->not_seized = CFG_NOT_SEIZED_REFUSE;
+    size_t l;
+    dns_name_from_text("ns1.sinkhole.invalid", 20, cfg->soa_mname, &l);
+    cfg->soa_mname_len = (uint8_t)l;
+    dns_name_from_text("hostmaster.sinkhole.invalid", 27, cfg->soa_rname, &l);
+    cfg->soa_rname_len = (uint8_t)l;
+    cfg->soa_serial = 1;
+    cfg->soa_refresh = 3600;
+    cfg->soa_retry = 900;
+    cfg->soa_expire = 604800;
+    cfg->soa_minimum = 60;
+    cfg->max_udp_size = 1232;
+    cfg->rrl_ratelimit = 200;
+    cfg->rrl_slip = 2;
+    cfg->rrl_ipv4_prefix = 24;
+    cfg->rrl_ipv6_prefix = 56;
+    cfg->rrl_size = 1u << 20;
+    cfg->tcp_idle_timeout_ms = 10000;
+    cfg->tcp_max_connections = 10000;
+    cfg->flush_ms = 1000;
+    cfg->queue_size = 65536;
+}
+
+/* Checks that need the whole file. */
+static void validate(struct parse_ctx *c)
+{
+    struct sk_config *cfg = c->cfg;
+    c->line = 0;
+    if (cfg->n_ns == 0) {
+        /* The SOA primary is the one NS the zones then have. */
+        memcpy(cfg->ns[0], cfg->soa_mname, cfg->soa_mname_len);
+        cfg->ns_len[0] = cfg->soa_mname_len;
+        cfg->n_ns = 1;
+    }
+    for (int i = 0; i < cfg->n_seized; i++) {
+        struct cfg_seized *s = &cfg->seized[i];
+        c->line = s->line;
+        if (s->file == NULL)
+            cfg_error(c, "[seized.%s] needs a 'file' key", s->name);
+        if (!s->has_answers)
+            s->answers = cfg->answers;
+    }
+    c->line = 0;
+    if (cfg->n_seized > 0 && cfg->n_dns_listen == 0) {
+        fprintf(c->errs, "%s: [seized.*] lists are configured but [dns] has no 'listen'\n",
+                c->path);
+        c->errors++;
+    }
+    if (cfg->n_seized > 65535) {
+        fprintf(c->errs, "%s: at most 65535 [seized.*] sections\n", c->path);
+        c->errors++;
+    }
+    if (cfg->workers == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->workers = n > 0 ? (int)n : 1;
+    }
+}
+
+int config_load(const char *path, struct sk_config **out, FILE *errs)
+{
+    *out = NULL;
+    struct parse_ctx c;
+    memset(&c, 0, sizeof(c));
+    c.path = path;
+    c.errs = errs;
+    c.fp = fopen(path, "r");
+    if (c.fp == NULL) {
+        int e = errno;
+        fprintf(errs, "%s: cannot open: %s\n", path, strerror(e));
+        return -e;
+    }
+    c.cfg = xcalloc(1, sizeof(*c.cfg));
+    set_defaults(c.cfg, path);
+    int rc = ini_parse_stream(counting_reader, &c, handler, &c);
+    fclose(c.fp);
+    if (rc > 0) {
+        /* inih reports the first line it could not parse at all. */
+        c.line = rc;
+        cfg_error(&c, "syntax error: expected [section], key = value, or a comment");
+    } else if (rc < 0) {
+        fprintf(errs, "%s: cannot read\n", path);
+        c.errors++;
+    }
+    validate(&c);
+    if (c.errors > 0) {
+        config_free(c.cfg);
+        return SK_ECONFIG;
+    }
+    *out = c.cfg;
+    return 0;
+}
+
+void config_free(struct sk_config *cfg)
+{
+    if (cfg == NULL)
+        return;
+    for (int i = 0; i < cfg->n_seized; i++)
+        free(cfg->seized[i].file);
+    free(cfg->seized);
+    free(cfg->path);
+    free(cfg->data_dir);
+    free(cfg->log_file);
+    free(cfg);
+}

@@ -1,0 +1,96 @@
+/* core/config.h -- the INI configuration: parse, validate, describe.
+ *
+ * One pass over the file through inih, with a reader that counts lines so
+ * every error says FILE:LINE. Every section and key is known here: an
+ * unknown one, a repeated one or a bad value is an error, and all errors
+ * of a file are reported, not just the first. Relative paths are resolved
+ * against the config file's folder. docs/config.md documents each key. */
+#ifndef SK_CORE_CONFIG_H
+#define SK_CORE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/addr.h"
+#include "dns/name.h"
+
+#define CFG_LISTEN_MAX  16
+#define CFG_ANSWERS_MAX 64
+#define CFG_NS_MAX      8
+#define CFG_EXEMPT_MAX  64
+#define CFG_NAME_MAX    64 /* section suffixes, family names, node name */
+
+enum cfg_not_seized { CFG_NOT_SEIZED_REFUSE, CFG_NOT_SEIZED_NXDOMAIN };
+
+struct cfg_answers {
+    uint8_t a[CFG_ANSWERS_MAX][4];
+    int n_a;
+    uint8_t aaaa[CFG_ANSWERS_MAX][16];
+    int n_aaaa;
+};
+
+struct cfg_seized {
+    char name[CFG_NAME_MAX];   /* the part after "seized." */
+    char family[CFG_NAME_MAX]; /* defaults to name */
+    char *file;                /* absolute or relative to the cwd at load */
+    bool has_answers;          /* answer_a or answer_aaaa set here */
+    struct cfg_answers answers;
+    int line; /* line of the section header */
+};
+
+struct sk_config {
+    char *path; /* the file this came from */
+
+    /* [server] */
+    char node[CFG_NAME_MAX];
+    char *data_dir;
+    int workers; /* resolved: >= 1 */
+    int log_level;
+    char *log_file; /* NULL: stderr */
+    int stats_interval_ms;
+
+    /* [dns] */
+    struct sk_ip dns_listen[CFG_LISTEN_MAX];
+    int n_dns_listen;
+    struct cfg_answers answers;
+    uint32_t ttl;
+    enum cfg_not_seized not_seized;
+    uint8_t soa_mname[DNS_NAME_MAX], soa_rname[DNS_NAME_MAX];
+    uint8_t soa_mname_len, soa_rname_len;
+    uint32_t soa_serial, soa_refresh, soa_retry, soa_expire, soa_minimum;
+    uint8_t ns[CFG_NS_MAX][DNS_NAME_MAX];
+    uint8_t ns_len[CFG_NS_MAX];
+    int n_ns;
+    uint16_t max_udp_size;
+    uint32_t rrl_ratelimit; /* responses per second per bucket; 0: off */
+    uint32_t rrl_slip;
+    uint8_t rrl_ipv4_prefix, rrl_ipv6_prefix;
+    uint32_t rrl_size;
+    struct sk_prefix rrl_exempt[CFG_EXEMPT_MAX];
+    int n_rrl_exempt;
+    uint32_t tcp_idle_timeout_ms;
+    uint32_t tcp_max_connections; /* per worker */
+
+    /* [seized.*] */
+    struct cfg_seized *seized;
+    int n_seized;
+
+    /* [log] */
+    uint32_t flush_ms;
+    uint32_t queue_size; /* events per worker queue */
+};
+
+/* Parse path into a new config. Every error is written to errs as
+ * "PATH:LINE: message"; returns 0 and *out (free with config_free()), or
+ * SK_ECONFIG after reporting, or -errno if the file cannot be read (also
+ * reported). */
+int config_load(const char *path, struct sk_config **out /* OUT */, FILE *errs);
+
+void config_free(struct sk_config *cfg);
+
+/* Make path absolute against the folder of the config file at cfg_path
+ * (unless it is absolute already). Returns a new string (free()). */
+char *config_resolve_path(const char *cfg_path, const char *path);
+
+#endif

@@ -1,0 +1,682 @@
+/* dns/server.c -- UDP and TCP DNS service for one worker thread. */
+#include "dns/server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "core/clock.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "core/xalloc.h"
+#include "dns/responder.h"
+
+#define UDP_BATCH          64
+#define UDP_BUF            4096 /* larger queries are truncated and answered FORMERR */
+#define UDP_OUT            4096
+#define UDP_ROUNDS         16 /* batches per readiness event, for fairness */
+#define TCP_IN_MAX         (2 + 4096)
+#define TCP_OUT_HIGH       (256 * 1024) /* stop reading while this much is unsent */
+#define CMSG_SPACE_PKTINFO 64
+
+struct udp_sock {
+    struct loop_io io;
+    struct dns_worker *w;
+    struct sk_ip local;
+    bool wildcard; /* bound to 0.0.0.0 or ::: the destination comes from PKTINFO */
+};
+
+struct tcp_listener {
+    struct loop_io io;
+    struct dns_worker *w;
+    struct sk_ip local;
+};
+
+struct tcp_conn {
+    struct loop_io io;
+    struct dns_worker *w;
+    struct tcp_conn *prev, *next; /* idle order: least recently active first */
+    struct sk_ip peer, local;
+    uint64_t last_us;
+    size_t in_len;
+    uint8_t *out;
+    size_t out_len, out_off, out_cap;
+    bool reading; /* EPOLLIN registered */
+    bool eof;
+    uint8_t in[TCP_IN_MAX];
+};
+
+struct dns_worker {
+    struct dns_shared *sh;
+    int id;
+    struct loop *loop;
+    struct evlog_queue *q;
+    struct dns_counters ctr;
+    _Atomic uint64_t seen_gen;
+    struct dns_zones *zones; /* read at the top of each loop turn */
+
+    struct udp_sock *udp;
+    int nudp;
+    struct tcp_listener *tcp;
+    int ntcp;
+    struct tcp_conn *idle_head, *idle_tail;
+    uint32_t nconns;
+    bool stopping;
+
+    /* recvmmsg/sendmmsg batch state */
+    struct mmsghdr rmsg[UDP_BATCH], smsg[UDP_BATCH];
+    struct iovec riov[UDP_BATCH], siov[UDP_BATCH];
+    struct sockaddr_storage raddr[UDP_BATCH];
+    uint8_t rctl[UDP_BATCH][CMSG_SPACE_PKTINFO];
+    uint8_t sctl[UDP_BATCH][CMSG_SPACE_PKTINFO];
+    uint8_t rbuf[UDP_BATCH][UDP_BUF];
+    uint8_t sbuf[UDP_BATCH][UDP_OUT];
+    uint8_t tcp_reply[65535];
+};
+
+/* ---- one query, whatever the transport ---- */
+
+/* Answer pkt and log it. Returns the reply length, 0 for no reply. */
+static size_t handle_query(struct dns_worker *w, const uint8_t *pkt, size_t len, bool tcp,
+                           const struct sk_ip *src, const struct sk_ip *dst, uint64_t now_us,
+                           uint8_t *out, size_t outcap)
+{
+    const struct dns_zones *z = w->zones;
+    struct dns_query q;
+    struct dns_response_meta m;
+    size_t outlen = 0;
+    enum dns_result res = dns_respond(z, pkt, len, tcp, &q, out, outcap, &outlen, &m);
+    if (res == DNS_DROP) {
+        CTR_INC(w->ctr.malformed_dropped);
+        log_rl(SK_LOG_INFO, "dns", "dropped malformed packet of %zu bytes", len);
+    }
+
+    uint8_t rrl = SK_RRL_PASS;
+    if (res == DNS_REPLY && !tcp && w->sh->rrl != NULL) {
+        const uint8_t *name = NULL;
+        size_t nlen = 0;
+        if (m.rrl_class == DNS_RRL_POSITIVE || m.rrl_class == DNS_RRL_ANY) {
+            name = q.qname;
+            nlen = q.qname_len;
+        } else if (m.list >= 0) {
+            name = q.qname + m.apex_off;
+            nlen = m.apex_len;
+        }
+        rrl = (uint8_t)rrl_check(w->sh->rrl, src, m.rrl_class, name, nlen, sk_clock_mono_us());
+        if (rrl == SK_RRL_SLIP) {
+            CTR_INC(w->ctr.rrl_slipped);
+            uint8_t tmp[UDP_OUT];
+            outlen = dns_respond_slip(out, outlen, tmp, sizeof(tmp));
+            memcpy(out, tmp, outlen);
+        } else if (rrl == SK_RRL_DROP) {
+            CTR_INC(w->ctr.rrl_dropped);
+            outlen = 0;
+        } else if (rrl == SK_RRL_EXEMPT) {
+            CTR_INC(w->ctr.rrl_exempt);
+        }
+    }
+
+    if (res == DNS_REPLY) {
+        CTR_INC(w->ctr.queries);
+        CTR_INC(*(tcp ? &w->ctr.tcp : &w->ctr.udp));
+        CTR_INC(w->ctr.rcode[m.rcode < DNS_RCODE_SLOTS ? m.rcode : 0]);
+        if (m.list >= 0)
+            CTR_INC(w->ctr.seized_hits);
+        if (m.tc)
+            CTR_INC(w->ctr.truncated);
+        if (outlen > 0)
+            CTR_INC(w->ctr.responses);
+    }
+
+    /* Every query becomes one event, including dropped and limited ones.
+     * Only the fields that hold data are set; qname is copied at its
+     * length. */
+    struct sk_event ev;
+    ev.ts_us = now_us;
+    ev.kind = SK_EV_DNS;
+    ev.proto = tcp ? SK_PROTO_TCP : SK_PROTO_UDP;
+    ev.src = *src;
+    ev.dst = *dst;
+    ev.proxied_by.af = 0;
+    ev.family[0] = '\0';
+    ev.list[0] = '\0';
+    if (m.list >= 0) {
+        const struct cfg_seized *s = &z->cfg->seized[m.list];
+        memcpy(ev.family, s->family, sizeof(ev.family) - 1);
+        ev.family[sizeof(ev.family) - 1] = '\0';
+        memcpy(ev.list, s->name, sizeof(ev.list) - 1);
+        ev.list[sizeof(ev.list) - 1] = '\0';
+    }
+    struct sk_event_dns *d = &ev.u.dns;
+    d->id = len >= 2 ? (uint16_t)(pkt[0] << 8 | pkt[1]) : 0;
+    d->opcode = len >= 3 ? (uint8_t)((pkt[2] >> 3) & 0xf) : 0;
+    d->qname_len = q.has_question ? q.qname_len : 0;
+    if (d->qname_len)
+        memcpy(d->qname, q.qname, d->qname_len);
+    d->qtype = q.has_question ? q.qtype : 0;
+    d->qclass = q.has_question ? q.qclass : 0;
+    d->rcode = m.rcode;
+    d->flags = (uint8_t)((m.aa ? SK_DNSF_AA : 0) | (m.tc || rrl == SK_RRL_SLIP ? SK_DNSF_TC : 0) |
+                         (q.has_edns ? SK_DNSF_EDNS : 0) | (q.edns_do ? SK_DNSF_DO : 0) |
+                         (len >= 3 && (pkt[2] & 1) ? SK_DNSF_RD : 0) |
+                         (outlen == 0 ? SK_DNSF_NOREPLY : 0));
+    d->rrl = rrl;
+    d->edns_size = q.has_edns ? q.edns_udp_size : 0;
+    d->resp_len = (uint16_t)outlen;
+    d->ancount = rrl == SK_RRL_PASS || rrl == SK_RRL_EXEMPT ? m.ancount : 0;
+    d->ecs_af = 0;
+    if (q.has_edns && q.has_ecs) {
+        d->ecs_af = q.ecs_family == 1 ? 4 : 6;
+        d->ecs_source = q.ecs_source_prefix;
+        d->ecs_scope = q.ecs_scope_prefix;
+        memcpy(d->ecs_addr, q.ecs_addr, 16);
+    }
+    if (evlog_append(w->q, &ev) != 0)
+        CTR_INC(w->ctr.events_dropped);
+    return outlen;
+}
+
+/* ---- UDP ---- */
+
+static void udp_dst_from_cmsg(const struct udp_sock *s, struct msghdr *mh, struct sk_ip *dst)
+{
+    *dst = s->local;
+    if (!s->wildcard)
+        return;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
+        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+            struct in_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            memcpy(dst->a, &pi.ipi_addr, 4);
+        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+            struct in6_pktinfo pi;
+            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
+            memcpy(dst->a, &pi.ipi6_addr, 16);
+        }
+    }
+}
+
+/* Reply from the address the query came to (needed on wildcard binds). */
+static void udp_set_src(const struct udp_sock *s, struct msghdr *mh, uint8_t *ctl,
+                        const struct sk_ip *dst)
+{
+    mh->msg_control = NULL;
+    mh->msg_controllen = 0;
+    if (!s->wildcard)
+        return;
+    memset(ctl, 0, CMSG_SPACE_PKTINFO);
+    mh->msg_control = ctl;
+    struct cmsghdr *c = (struct cmsghdr *)ctl;
+    if (s->local.af == 4) {
+        struct in_pktinfo pi;
+        memset(&pi, 0, sizeof(pi));
+        memcpy(&pi.ipi_spec_dst, dst->a, 4);
+        c->cmsg_level = IPPROTO_IP;
+        c->cmsg_type = IP_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(pi));
+        memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+        mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+    } else {
+        struct in6_pktinfo pi;
+        memset(&pi, 0, sizeof(pi));
+        memcpy(&pi.ipi6_addr, dst->a, 16);
+        c->cmsg_level = IPPROTO_IPV6;
+        c->cmsg_type = IPV6_PKTINFO;
+        c->cmsg_len = CMSG_LEN(sizeof(pi));
+        memcpy(CMSG_DATA(c), &pi, sizeof(pi));
+        mh->msg_controllen = CMSG_SPACE(sizeof(pi));
+    }
+}
+
+/* Read and answer up to rounds batches; returns 0 when the socket is empty. */
+static int udp_drain(struct udp_sock *s, int rounds)
+{
+    struct dns_worker *w = s->w;
+    for (int round = 0; round < rounds; round++) {
+        for (int i = 0; i < UDP_BATCH; i++) {
+            w->riov[i].iov_base = w->rbuf[i];
+            w->riov[i].iov_len = UDP_BUF;
+            struct msghdr *mh = &w->rmsg[i].msg_hdr;
+            mh->msg_name = &w->raddr[i];
+            mh->msg_namelen = sizeof(w->raddr[i]);
+            mh->msg_iov = &w->riov[i];
+            mh->msg_iovlen = 1;
+            mh->msg_control = s->wildcard ? w->rctl[i] : NULL;
+            mh->msg_controllen = s->wildcard ? CMSG_SPACE_PKTINFO : 0;
+            mh->msg_flags = 0;
+        }
+        int n = recvmmsg(s->io.fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
+        if (n <= 0)
+            return 0;
+        uint64_t now = sk_clock_now_us();
+        int nsend = 0;
+        for (int i = 0; i < n; i++) {
+            struct msghdr *mh = &w->rmsg[i].msg_hdr;
+            struct sk_ip src, dst;
+            sk_ip_from_sockaddr((struct sockaddr *)&w->raddr[i], &src);
+            udp_dst_from_cmsg(s, mh, &dst);
+            size_t len = w->rmsg[i].msg_len;
+            size_t outlen =
+                handle_query(w, w->rbuf[i], len, false, &src, &dst, now, w->sbuf[nsend], UDP_OUT);
+            if (outlen == 0)
+                continue;
+            struct msghdr *sh = &w->smsg[nsend].msg_hdr;
+            w->siov[nsend].iov_base = w->sbuf[nsend];
+            w->siov[nsend].iov_len = outlen;
+            sh->msg_name = &w->raddr[i];
+            sh->msg_namelen = w->rmsg[i].msg_hdr.msg_namelen;
+            sh->msg_iov = &w->siov[nsend];
+            sh->msg_iovlen = 1;
+            sh->msg_flags = 0;
+            udp_set_src(s, sh, w->sctl[nsend], &dst);
+            nsend++;
+        }
+        int sent = 0;
+        while (sent < nsend) {
+            int r = sendmmsg(s->io.fd, w->smsg + sent, (unsigned)(nsend - sent), 0);
+            if (r < 0) {
+                if (errno == EINTR)
+                    continue;
+                /* EAGAIN or a per-destination error: skip that reply. */
+                CTR_INC(w->ctr.send_errors);
+                log_rl(SK_LOG_WARN, "dns", "sendmmsg: %s", strerror(errno));
+                sent++;
+                continue;
+            }
+            sent += r;
+        }
+        if (n < UDP_BATCH)
+            return 0;
+    }
+    return 1;
+}
+
+static void udp_cb(struct loop_io *io, uint32_t events)
+{
+    (void)events;
+    udp_drain((struct udp_sock *)io, UDP_ROUNDS);
+}
+
+/* ---- TCP ---- */
+
+static void idle_unlink(struct dns_worker *w, struct tcp_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->idle_head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        w->idle_tail = c->prev;
+    c->prev = c->next = NULL;
+}
+
+static void idle_append(struct dns_worker *w, struct tcp_conn *c)
+{
+    c->prev = w->idle_tail;
+    c->next = NULL;
+    if (w->idle_tail)
+        w->idle_tail->next = c;
+    else
+        w->idle_head = c;
+    w->idle_tail = c;
+}
+
+static void conn_touch(struct tcp_conn *c)
+{
+    c->last_us = sk_clock_mono_us();
+    idle_unlink(c->w, c);
+    idle_append(c->w, c);
+}
+
+static void conn_close(struct tcp_conn *c)
+{
+    struct dns_worker *w = c->w;
+    loop_del(w->loop, &c->io);
+    close(c->io.fd);
+    idle_unlink(w, c);
+    w->nconns--;
+    CTR_INC(w->ctr.tcp_closed);
+    CTR_ADD(w->ctr.tcp_current, (uint64_t)-1);
+    free(c->out);
+    free(c);
+}
+
+static void conn_update_events(struct tcp_conn *c)
+{
+    bool pending = c->out_len > c->out_off;
+    bool want_read = !c->eof && !c->w->stopping && c->out_len - c->out_off < TCP_OUT_HIGH;
+    uint32_t ev = (want_read ? EPOLLIN : 0) | (pending ? EPOLLOUT : 0);
+    loop_mod(c->w->loop, &c->io, ev);
+    c->reading = want_read;
+}
+
+/* Write what is pending; returns -1 if the connection was closed. */
+static int conn_flush(struct tcp_conn *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t n = send(c->io.fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+            conn_close(c);
+            return -1;
+        }
+        c->out_off += (size_t)n;
+    }
+    c->out_off = c->out_len = 0;
+    if (c->eof) {
+        conn_close(c);
+        return -1;
+    }
+    return 0;
+}
+
+static void conn_queue(struct tcp_conn *c, const uint8_t *reply, size_t len)
+{
+    if (c->out_len + len + 2 > c->out_cap) {
+        if (c->out_off > 0) {
+            memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+            c->out_len -= c->out_off;
+            c->out_off = 0;
+        }
+        size_t need = c->out_len + len + 2;
+        if (need > c->out_cap) {
+            size_t cap = c->out_cap ? c->out_cap : 1024;
+            while (cap < need)
+                cap *= 2;
+            c->out = xrealloc(c->out, cap);
+            c->out_cap = cap;
+        }
+    }
+    c->out[c->out_len] = (uint8_t)(len >> 8);
+    c->out[c->out_len + 1] = (uint8_t)len;
+    memcpy(c->out + c->out_len + 2, reply, len);
+    c->out_len += len + 2;
+}
+
+/* Answer every complete message in the input buffer. */
+static void conn_process(struct tcp_conn *c)
+{
+    struct dns_worker *w = c->w;
+    size_t off = 0;
+    uint64_t now = sk_clock_now_us();
+    while (c->in_len - off >= 2) {
+        size_t mlen = (size_t)c->in[off] << 8 | c->in[off + 1];
+        if (c->in_len - off - 2 < mlen)
+            break;
+        size_t outlen = handle_query(w, c->in + off + 2, mlen, true, &c->peer, &c->local, now,
+                                     w->tcp_reply, sizeof(w->tcp_reply));
+        if (outlen > 0)
+            conn_queue(c, w->tcp_reply, outlen);
+        off += 2 + mlen;
+    }
+    if (off > 0) {
+        memmove(c->in, c->in + off, c->in_len - off);
+        c->in_len -= off;
+    }
+}
+
+static void conn_cb(struct loop_io *io, uint32_t events)
+{
+    struct tcp_conn *c = (struct tcp_conn *)io;
+    if (events & EPOLLIN) {
+        for (;;) {
+            if (c->in_len == sizeof(c->in)) {
+                /* A message longer than any query we accept. */
+                CTR_INC(c->w->ctr.tcp_oversize);
+                log_rl(SK_LOG_INFO, "dns", "TCP query over %d bytes, closing", TCP_IN_MAX - 2);
+                conn_close(c);
+                return;
+            }
+            ssize_t n = recv(c->io.fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
+            if (n > 0) {
+                c->in_len += (size_t)n;
+                conn_process(c);
+                if (c->out_len - c->out_off >= TCP_OUT_HIGH)
+                    break;
+                continue;
+            }
+            if (n == 0) {
+                c->eof = true;
+                break;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            conn_close(c);
+            return;
+        }
+        conn_touch(c);
+    } else if (events & (EPOLLERR | EPOLLHUP)) {
+        conn_close(c);
+        return;
+    }
+    if (conn_flush(c) != 0)
+        return;
+    if (c->eof && c->out_len == c->out_off) {
+        conn_close(c);
+        return;
+    }
+    conn_update_events(c);
+}
+
+static void accept_cb(struct loop_io *io, uint32_t events)
+{
+    (void)events;
+    struct tcp_listener *l = (struct tcp_listener *)io;
+    struct dns_worker *w = l->w;
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(l->io.fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+                return;
+            log_rl(SK_LOG_WARN, "dns", "accept: %s", strerror(errno));
+            return;
+        }
+        if (w->nconns >= w->sh->cfg->tcp_max_connections) {
+            CTR_INC(w->ctr.tcp_rejected);
+            log_rl(SK_LOG_WARN, "dns", "TCP connection limit (%u per worker) reached",
+                   w->sh->cfg->tcp_max_connections);
+            close(fd);
+            continue;
+        }
+        struct tcp_conn *c = xmalloc(sizeof(*c));
+        memset(c, 0, offsetof(struct tcp_conn, in));
+        c->io.fd = fd;
+        c->io.cb = conn_cb;
+        c->w = w;
+        sk_ip_from_sockaddr((struct sockaddr *)&ss, &c->peer);
+        struct sockaddr_storage ls;
+        socklen_t ll = sizeof(ls);
+        if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0)
+            sk_ip_from_sockaddr((struct sockaddr *)&ls, &c->local);
+        else
+            c->local = l->local;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (loop_add(w->loop, &c->io, EPOLLIN) != 0) {
+            close(fd);
+            free(c);
+            continue;
+        }
+        c->reading = true;
+        c->last_us = sk_clock_mono_us();
+        idle_append(w, c);
+        w->nconns++;
+        CTR_INC(w->ctr.tcp_accepted);
+        CTR_INC(w->ctr.tcp_current);
+    }
+}
+
+/* ---- sockets ---- */
+
+static bool ip_is_any(const struct sk_ip *ip)
+{
+    static const uint8_t zero[16];
+    return memcmp(ip->a, zero, ip->af == 4 ? 4 : 16) == 0;
+}
+
+static int open_socket(const struct sk_ip *addr, int type)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sk_ip_to_sockaddr(addr, &ss);
+    int fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+        goto fail;
+    if (addr->af == 6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (type == SOCK_DGRAM) {
+        int sz = 4 << 20;
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+        if (ip_is_any(addr)) {
+            if (addr->af == 4)
+                setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
+            else
+                setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
+        }
+    }
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0)
+        goto fail;
+    if (type == SOCK_STREAM && listen(fd, 1024) != 0)
+        goto fail;
+    return fd;
+fail : {
+    int e = errno;
+    close(fd);
+    return -e;
+}
+}
+
+struct dns_worker *dns_worker_new(struct dns_shared *sh, int id, struct loop *loop,
+                                  struct evlog_queue *q)
+{
+    const struct sk_config *cfg = sh->cfg;
+    struct dns_worker *w = xcalloc(1, sizeof(*w));
+    w->sh = sh;
+    w->id = id;
+    w->loop = loop;
+    w->q = q;
+    w->zones = atomic_load(&sh->zones);
+    atomic_store(&w->seen_gen, atomic_load(&sh->gen));
+    w->udp = xcalloc((size_t)cfg->n_dns_listen, sizeof(*w->udp));
+    w->tcp = xcalloc((size_t)cfg->n_dns_listen, sizeof(*w->tcp));
+    for (int i = 0; i < cfg->n_dns_listen; i++) {
+        const struct sk_ip *a = &cfg->dns_listen[i];
+        char txt[SK_IP_TEXT_MAX];
+        int fd = open_socket(a, SOCK_DGRAM);
+        if (fd < 0) {
+            log_error("dns", "cannot listen on UDP %s: %s", sk_ip_ntop_port(a, txt),
+                      sk_strerror(fd));
+            goto fail;
+        }
+        struct udp_sock *u = &w->udp[w->nudp++];
+        u->io.fd = fd;
+        u->io.cb = udp_cb;
+        u->w = w;
+        u->local = *a;
+        u->wildcard = ip_is_any(a);
+        loop_add(loop, &u->io, EPOLLIN);
+
+        fd = open_socket(a, SOCK_STREAM);
+        if (fd < 0) {
+            log_error("dns", "cannot listen on TCP %s: %s", sk_ip_ntop_port(a, txt),
+                      sk_strerror(fd));
+            goto fail;
+        }
+        struct tcp_listener *t = &w->tcp[w->ntcp++];
+        t->io.fd = fd;
+        t->io.cb = accept_cb;
+        t->w = w;
+        t->local = *a;
+        loop_add(loop, &t->io, EPOLLIN);
+    }
+    return w;
+fail:
+    dns_worker_stop(w, 0);
+    dns_worker_free(w);
+    return NULL;
+}
+
+void dns_worker_tick(struct dns_worker *w)
+{
+    /* Generation first, then the pointer: see dns_shared in server.h. */
+    uint64_t gen = atomic_load_explicit(&w->sh->gen, memory_order_acquire);
+    atomic_store_explicit(&w->seen_gen, gen, memory_order_release);
+    w->zones = atomic_load_explicit(&w->sh->zones, memory_order_acquire);
+
+    uint64_t now = sk_clock_mono_us();
+    uint64_t timeout = (uint64_t)w->sh->cfg->tcp_idle_timeout_ms * 1000u;
+    while (w->idle_head && now - w->idle_head->last_us >= timeout) {
+        CTR_INC(w->ctr.tcp_idle_timeouts);
+        conn_close(w->idle_head);
+    }
+}
+
+void dns_worker_stop(struct dns_worker *w, int deadline_ms)
+{
+    if (w == NULL)
+        return;
+    w->stopping = true;
+    for (int i = 0; i < w->ntcp; i++) {
+        loop_del(w->loop, &w->tcp[i].io);
+        close(w->tcp[i].io.fd);
+    }
+    /* In-flight UDP queries already in the socket buffer get answered. */
+    for (int i = 0; i < w->nudp; i++) {
+        while (udp_drain(&w->udp[i], 1))
+            ;
+        loop_del(w->loop, &w->udp[i].io);
+        close(w->udp[i].io.fd);
+    }
+    /* TCP: stop reading, send what is answered, then close. */
+    for (struct tcp_conn *c = w->idle_head; c; c = c->next)
+        conn_update_events(c);
+    uint64_t end = sk_clock_mono_us() + (uint64_t)deadline_ms * 1000u;
+    for (;;) {
+        bool pending = false;
+        for (struct tcp_conn *c = w->idle_head; c; c = c->next)
+            if (c->out_len > c->out_off)
+                pending = true;
+        if (!pending || sk_clock_mono_us() >= end)
+            break;
+        loop_run_once(w->loop, 10);
+    }
+    while (w->idle_head)
+        conn_close(w->idle_head);
+    w->nudp = w->ntcp = 0;
+}
+
+void dns_worker_free(struct dns_worker *w)
+{
+    if (w == NULL)
+        return;
+    free(w->udp);
+    free(w->tcp);
+    free(w);
+}
+
+const struct dns_counters *dns_worker_counters(const struct dns_worker *w)
+{
+    return &w->ctr;
+}
+
+uint64_t dns_worker_seen_gen(const struct dns_worker *w)
+{
+    return atomic_load(&w->seen_gen);
+}
