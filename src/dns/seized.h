@@ -32,7 +32,9 @@ void seized_free(struct seized *s);
 
 /* Add the wire name (any case) for list list_id. Adding a name already in
  * the same list is a no-op that returns 0. If the name is already in a
- * different list, returns SK_EEXIST and sets *other to that list. */
+ * different list, returns SK_EEXIST and sets *other to that list. Returns
+ * SK_EINVAL for the root or a malformed wire name, SK_ENOSPACE if the
+ * name store would pass 4 GiB. */
 int seized_add(struct seized *s, const uint8_t *name, size_t len, uint16_t list_id,
                uint16_t *other /* OUT */);
 
