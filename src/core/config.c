@@ -334,6 +334,7 @@ static int seized_key(struct parse_ctx *c, const char *key, const char *v)
     if (!strcmp(key, "file")) {
         free(s->file);
         s->file = config_resolve_path(c->path, v);
+        s->file_line = c->line;
         return 0;
     }
     if (!strcmp(key, "family"))
@@ -447,8 +448,7 @@ static int handler(void *user, const char *section, const char *name, const char
             seized_key(c, name, value);
     } else if (section[0] == '\0')
         cfg_error(c, "key '%s' outside any section", name);
-    else
-        cfg_error(c, "unknown section [%s]", section);
+    /* Keys of an unknown section: the section was reported at its header. */
     return 1;
 }
 
@@ -476,8 +476,21 @@ static char *counting_reader(char *str, int num, void *stream)
     const char *p = str;
     while (*p == ' ' || *p == '\t')
         p++;
-    if (*p == '[')
+    if (*p == '[') {
         c->header_line = c->line;
+        /* Judge the section here, where its line is known: inih says
+         * nothing about a section that holds no keys. */
+        const char *close = strchr(p, ']');
+        size_t n = close ? (size_t)(close - p - 1) : 0;
+        char name[CFG_NAME_MAX + 16];
+        if (close != NULL && n < sizeof(name)) {
+            memcpy(name, p + 1, n);
+            name[n] = '\0';
+            if (strcmp(name, "server") && strcmp(name, "dns") && strcmp(name, "log") &&
+                strncmp(name, "seized.", 7))
+                cfg_error(c, "unknown section [%s]", name);
+        }
+    }
     return str;
 }
 

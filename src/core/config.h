@@ -36,7 +36,8 @@ struct cfg_seized {
     char *file;                /* absolute or relative to the cwd at load */
     bool has_answers;          /* answer_a or answer_aaaa set here */
     struct cfg_answers answers;
-    int line; /* line of the section header */
+    int line;      /* line of the section header */
+    int file_line; /* line of the 'file' key */
 };
 
 struct sk_config {

@@ -19,11 +19,16 @@ int dns_zones_load(struct sk_config *cfg, struct dns_zones **out, FILE *errs)
         uint16_t other = 0;
         int rc = seized_load_file(z->matcher, cfg->seized[i].file, (uint16_t)i, &other, err,
                                   sizeof(err));
+        const struct cfg_seized *s = &cfg->seized[i];
         if (rc == SK_EEXIST)
             fprintf(errs, "%s (in [seized.%s] and [seized.%s])\n", err, cfg->seized[other].name,
-                    cfg->seized[i].name);
+                    s->name);
+        else if (rc < 0 && rc > SK_EBASE)
+            /* The file itself could not be read: point at the config line
+             * that names it. */
+            fprintf(errs, "%s:%d: [seized.%s] file: %s\n", cfg->path, s->file_line, s->name, err);
         else if (rc != 0)
-            fprintf(errs, "%s ([seized.%s])\n", err, cfg->seized[i].name);
+            fprintf(errs, "%s ([seized.%s])\n", err, s->name);
         if (rc != 0)
             errors++;
     }

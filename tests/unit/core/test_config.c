@@ -135,7 +135,8 @@ struct bad_case {
 
 static const struct bad_case bad_cases[] = {
     { "[server]\nfoo = 1\n", "2: unknown key 'foo' in [server]" },
-    { "[nonsense]\nx = 1\n", "2: unknown section [nonsense]" },
+    { "[nonsense]\nx = 1\n", "1: unknown section [nonsense]" },
+    { "[server]\n[empty]\n[dns]\n", "2: unknown section [empty]" },
     { "[dns]\nlisten = 127.0.0.1\n",
       "2: listen: expected ADDRESS:PORT or [IPV6]:PORT, got '127.0.0.1'" },
     { "[dns]\nlisten = 127.0.0.1:53\nttl = -5\n",
