@@ -186,6 +186,16 @@ enum dns_result dns_respond(const struct dns_zones *z, const uint8_t *pkt, size_
             }
             break;
         }
+        if (q->qtype == DNS_T_DS && sm.apex_off == 0 && q->qname_len > 1) {
+            /* DS lives on the parent side of a zone cut (RFC 4035
+             * 3.1.4.1): if the parent is seized too, answer from it. */
+            size_t skip = 1u + q->qname[0];
+            struct seized_match pm;
+            if (seized_lookup(z->matcher, q->qname + skip, q->qname_len - skip, &pm)) {
+                pm.apex_off = (uint8_t)(pm.apex_off + skip);
+                sm = pm;
+            }
+        }
         const struct cfg_seized *list = &cfg->seized[sm.list_id];
         m->list = sm.list_id;
         m->apex_off = sm.apex_off;

@@ -286,6 +286,21 @@ static void test_soa_ns_nodata(void **state)
         assert_int_equal(p.rr[0].ttl, 60); /* min(ttl, minimum) */
         assert_int_equal(m.rrl_class, DNS_RRL_NODATA);
     }
+    /* DS at a seized apex whose parent is seized too: answered from the
+     * parent's side of the cut; with no seized parent, from the zone. */
+    ql = make_query(q, "CC.bad.test", DNS_T_DS, DNS_C_IN, 0, 0, 0, 0);
+    ask(zones, q, ql, false, &p, out, &outlen, &m);
+    assert_int_equal(p.h.ancount, 0);
+    assert_int_equal(p.h.nscount, 1);
+    assert_string_equal(p.rr[0].owner, "bad.test.");
+    assert_int_equal(m.list, 0);
+    ql = make_query(q, "x.cc.bad.test", DNS_T_DS, DNS_C_IN, 0, 0, 0, 0);
+    ask(zones, q, ql, false, &p, out, &outlen, &m);
+    assert_string_equal(p.rr[0].owner, "cc.bad.test.");
+    ql = make_query(q, "evil.example", DNS_T_DS, DNS_C_IN, 0, 0, 0, 0);
+    ask(zones, q, ql, false, &p, out, &outlen, &m);
+    assert_string_equal(p.rr[0].owner, "evil.example.");
+
     /* With ttl 30 < minimum 60 the negative TTL is 30. */
     ql = make_query(q, "evil.example", DNS_T_TXT, DNS_C_IN, 0, 0, 0, 0);
     ask(zones_nx, q, ql, false, &p, out, &outlen, &m);
