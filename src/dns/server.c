@@ -161,7 +161,7 @@ static size_t handle_query(struct dns_worker *w, const uint8_t *pkt, size_t len,
     d->qclass = q.has_question ? q.qclass : 0;
     d->rcode = m.rcode;
     d->flags =
-        (uint8_t)((m.aa && rrl != SK_RRL_SLIP ? SK_DNSF_AA : 0) |
+        (uint8_t)((m.aa && outlen > 0 && rrl != SK_RRL_SLIP ? SK_DNSF_AA : 0) |
                   (m.tc || rrl == SK_RRL_SLIP ? SK_DNSF_TC : 0) | (q.has_edns ? SK_DNSF_EDNS : 0) |
                   (q.edns_do ? SK_DNSF_DO : 0) | (len >= 3 && (pkt[2] & 1) ? SK_DNSF_RD : 0) |
                   (outlen == 0 ? SK_DNSF_NOREPLY : 0));
