@@ -26,6 +26,7 @@
 #include "core/xalloc.h"
 #include "dns/server.h"
 #include "dns/zones.h"
+#include "domains/date.h"
 #include "evlog/evlog.h"
 #include "evlog/json.h"
 #include "stats/counters.h"
@@ -71,6 +72,7 @@ struct serve {
     uint64_t reloads, reload_failures;
     uint64_t last_reload_us;
     char last_reload_error[512];
+    int32_t dga_day_tried; /* the day a DGA regeneration was last tried for */
     char events_file[4200];
     struct evlog_stats final_es; /* once the log is closed */
 };
@@ -337,6 +339,16 @@ static int serve_run(struct serve *srv)
             if (sk_clock_mono_us() >= next_stats) {
                 write_stats(srv);
                 next_stats = sk_clock_mono_us() + (uint64_t)cfg->stats_interval_ms * 1000u;
+            }
+            /* DGA lists cover days around today: at midnight (by the one
+             * clock) they are generated again, as a reload would. */
+            const struct dns_zones *cur = atomic_load(&srv->shared.zones);
+            int32_t today = domains_today();
+            if (cur->has_dga && today != cur->day && today != srv->dga_day_tried) {
+                srv->dga_day_tried = today;
+                log_notice("serve", "a new day: generating the DGA lists again");
+                reload(srv);
+                write_stats(srv);
             }
         }
     }

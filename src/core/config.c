@@ -19,6 +19,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "domains/family.h"
 
 struct parse_ctx {
     const char *path;
@@ -337,8 +338,37 @@ static int seized_key(struct parse_ctx *c, const char *key, const char *v)
         s->file_line = c->line;
         return 0;
     }
-    if (!strcmp(key, "family"))
+    if (!strcmp(key, "family")) {
+        s->family_set = true;
         return parse_name_token(c, key, v, s->family);
+    }
+    if (!strcmp(key, "dga")) {
+        const struct domains_family *f = domains_family_find(v);
+        if (f == NULL) {
+            char names[1024];
+            domains_family_names(names, sizeof(names));
+            cfg_error(c, "%s: unknown family '%s'; families: %s", key, v, names);
+            return -1;
+        }
+        free(s->dga);
+        s->dga = xstrdup(f->name);
+        s->dga_line = c->line;
+        return 0;
+    }
+    if (!strcmp(key, "seed")) {
+        free(s->seed);
+        s->seed = xstrdup(v);
+        return 0;
+    }
+    if (!strcmp(key, "variant")) {
+        free(s->variant);
+        s->variant = xstrdup(v);
+        return 0;
+    }
+    if (!strcmp(key, "days_before"))
+        return parse_u32(c, key, v, 0, 3660, &s->days_before);
+    if (!strcmp(key, "days_after"))
+        return parse_u32(c, key, v, 0, 3660, &s->days_after);
     if (!strcmp(key, "answer_a")) {
         s->has_answers = true;
         return each_token(c, key, v, tok_a, &s->answers);
@@ -385,6 +415,8 @@ static int begin_section_at(struct parse_ctx *c, const char *section)
         if (parse_name_token(c, "section name", name, s->name) != 0)
             return -1;
         memcpy(s->family, s->name, sizeof(s->family));
+        s->days_before = 7;
+        s->days_after = 30;
         c->cur_seized = s;
     }
     return 0;
@@ -560,8 +592,14 @@ static void validate(struct parse_ctx *c)
     for (int i = 0; i < cfg->n_seized; i++) {
         struct cfg_seized *s = &cfg->seized[i];
         c->line = s->line;
-        if (s->file == NULL)
-            cfg_error(c, "[seized.%s] needs a 'file' key", s->name);
+        if (s->file == NULL && s->dga == NULL)
+            cfg_error(c, "[seized.%s] needs a 'file' key (or 'dga')", s->name);
+        if (s->file != NULL && s->dga != NULL)
+            cfg_error(c, "[seized.%s] has both 'file' and 'dga': choose one", s->name);
+        if (s->dga == NULL && (s->seed || s->variant))
+            cfg_error(c, "[seized.%s]: 'seed' and 'variant' go with 'dga'", s->name);
+        if (s->dga != NULL && !s->family_set)
+            snprintf(s->family, sizeof(s->family), "%s", s->dga);
         if (!s->has_answers)
             s->answers = cfg->answers;
     }
@@ -619,8 +657,12 @@ void config_free(struct sk_config *cfg)
 {
     if (cfg == NULL)
         return;
-    for (int i = 0; i < cfg->n_seized; i++)
+    for (int i = 0; i < cfg->n_seized; i++) {
         free(cfg->seized[i].file);
+        free(cfg->seized[i].dga);
+        free(cfg->seized[i].seed);
+        free(cfg->seized[i].variant);
+    }
     free(cfg->seized);
     free(cfg->path);
     free(cfg->data_dir);

@@ -38,6 +38,13 @@ struct cfg_seized {
     struct cfg_answers answers;
     int line;      /* line of the section header */
     int file_line; /* line of the 'file' key */
+    /* Instead of a file: the names a DGA family generates for the days
+     * from today - days_before to today + days_after, regenerated when the
+     * day changes. */
+    char *dga, *seed, *variant;
+    uint32_t days_before, days_after;
+    int dga_line;
+    bool family_set;
 };
 
 struct sk_config {

@@ -7,6 +7,7 @@
 #ifndef SK_DNS_ZONES_H
 #define SK_DNS_ZONES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -19,6 +20,8 @@ struct dns_zones {
     struct seized *matcher; /* owned */
     size_t *counts;         /* names per list, cfg->n_seized entries */
     uint64_t loaded_us;     /* when it was built */
+    int32_t day;            /* the day (since 1970-01-01) DGA lists were made for */
+    bool has_dga;           /* some list is generated: rebuild when the day changes */
 };
 
 /* Build zones from cfg, taking ownership of cfg (freed on failure too).

@@ -276,8 +276,10 @@ class Daemon:
         out += [kv_line(k, v) for k, v in dns.items() if v is not None]
         for name, spec in self.lists:
             out += ["", "[seized.%s]" % name]
-            out.append("file = %s" % spec.get("file", "lists/%s.txt" % name))
-            for k in ("family", "answer_a", "answer_aaaa"):
+            if "dga" not in spec:
+                out.append("file = %s" % spec.get("file", "lists/%s.txt" % name))
+            for k in ("dga", "seed", "variant", "days_before", "days_after",
+                      "family", "answer_a", "answer_aaaa"):
                 if k in spec:
                     out.append(kv_line(k, spec[k]))
         if self.log_extra:
@@ -287,7 +289,7 @@ class Daemon:
 
     def write_files(self):
         for name, spec in self.lists:
-            if "file" in spec:
+            if "file" in spec or "dga" in spec:
                 continue
             self.write_list(name, spec.get("names"), spec.get("text"))
         write_file(self.cfg_path, self.config_text())

@@ -150,7 +150,7 @@ static const struct bad_case bad_cases[] = {
     { "[dns]\nlisten = 127.0.0.1:53\n[seized.a]\nfile = x\n[seized.a]\nfile = y\n",
       "5: section [seized.a] appears twice (first at line 3)" },
     { "[dns]\nlisten = 127.0.0.1:53\n[seized.a]\nfamily = x\n",
-      "3: [seized.a] needs a 'file' key" },
+      "3: [seized.a] needs a 'file' key (or 'dga')" },
     { "[server]\nworkers = 1000\n",
       "2: workers: expected a whole number from 0 to 256, got '1000'" },
     { "[dns]\nsoa_mname = bad..name\n", "2: soa_mname: bad domain name 'bad..name'" },
