@@ -13,16 +13,25 @@ struct ctx {
     const struct dns_query *q;
     struct dns_wbuf *w;
     uint16_t ancount, nscount;
-    const uint8_t *apex;
-    size_t apex_len;
+    size_t apex_off; /* offset of the seized apex in the message */
 };
 
-/* Append one RR; on overflow the buffer is rolled back to before it. */
-static int put_rr(struct ctx *c, const uint8_t *owner, size_t olen, uint16_t type, uint32_t ttl,
-                  const void *rdata, size_t rdlen)
+/* A compression pointer to the name that starts at off in the message.
+ * The question name sits at DNS_HDR_LEN, so the query name is 0xc00c and
+ * the apex (a suffix of it) a pointer into it: the hot path writes owners
+ * without searching for a compression target. */
+static int put_ptr(struct dns_wbuf *w, size_t off)
+{
+    return dns_wbuf_u16(w, (uint16_t)(0xc000u | off));
+}
+
+/* Append one RR owned by the name at owner_off; on overflow the buffer is
+ * rolled back to before it. */
+static int put_rr(struct ctx *c, size_t owner_off, uint16_t type, uint32_t ttl, const void *rdata,
+                  size_t rdlen)
 {
     size_t mark = c->w->len;
-    dns_wbuf_name(c->w, owner, olen);
+    put_ptr(c->w, owner_off);
     dns_wbuf_u16(c->w, type);
     dns_wbuf_u16(c->w, DNS_C_IN);
     dns_wbuf_u32(c->w, ttl);
@@ -39,7 +48,7 @@ static int put_soa(struct ctx *c, uint32_t ttl)
 {
     const struct sk_config *cfg = c->cfg;
     size_t mark = c->w->len;
-    dns_wbuf_name(c->w, c->apex, c->apex_len);
+    put_ptr(c->w, c->apex_off);
     dns_wbuf_u16(c->w, DNS_T_SOA);
     dns_wbuf_u16(c->w, DNS_C_IN);
     dns_wbuf_u32(c->w, ttl);
@@ -66,7 +75,7 @@ static int put_ns(struct ctx *c)
     const struct sk_config *cfg = c->cfg;
     for (int i = 0; i < cfg->n_ns; i++) {
         size_t mark = c->w->len;
-        dns_wbuf_name(c->w, c->apex, c->apex_len);
+        put_ptr(c->w, c->apex_off);
         dns_wbuf_u16(c->w, DNS_T_NS);
         dns_wbuf_u16(c->w, DNS_C_IN);
         dns_wbuf_u32(c->w, cfg->ttl);
@@ -86,12 +95,11 @@ static int put_ns(struct ctx *c)
 
 static int put_addrs(struct ctx *c, uint16_t type)
 {
-    const struct dns_query *q = c->q;
     int n = type == DNS_T_A ? c->ans->n_a : c->ans->n_aaaa;
     for (int i = 0; i < n; i++) {
         const void *rd =
             type == DNS_T_A ? (const void *)c->ans->a[i] : (const void *)c->ans->aaaa[i];
-        if (put_rr(c, q->qname, q->qname_len, type, c->cfg->ttl, rd, type == DNS_T_A ? 4 : 16) != 0)
+        if (put_rr(c, DNS_HDR_LEN, type, c->cfg->ttl, rd, type == DNS_T_A ? 4 : 16) != 0)
             return -1;
         c->ancount++;
     }
@@ -201,8 +209,7 @@ enum dns_result dns_respond(const struct dns_zones *z, const uint8_t *pkt, size_
         m->apex_off = sm.apex_off;
         m->apex_len = sm.apex_len;
         c.ans = &list->answers;
-        c.apex = q->qname + sm.apex_off;
-        c.apex_len = sm.apex_len;
+        c.apex_off = DNS_HDR_LEN + (size_t)sm.apex_off;
         bool apex = sm.apex_off == 0;
         flags |= DNS_AA;
         m->aa = true;
