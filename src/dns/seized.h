@@ -20,9 +20,9 @@
 struct seized;
 
 struct seized_match {
-    uint16_t list_id;  /* the list the covering name came from */
-    uint8_t apex_off;  /* byte offset in the query name where the seized name starts */
-    uint8_t apex_len;  /* its length in bytes (wire form) */
+    uint16_t list_id; /* the list the covering name came from */
+    uint8_t apex_off; /* byte offset in the query name where the seized name starts */
+    uint8_t apex_len; /* its length in bytes (wire form) */
 };
 
 /* Returns a new empty matcher; owned by the caller, free with

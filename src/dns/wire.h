@@ -17,18 +17,23 @@
 #define DNS_HDR_LEN 12
 
 /* Header flag bits (the 16-bit word after the id). */
-#define DNS_QR 0x8000
-#define DNS_AA 0x0400
-#define DNS_TC 0x0200
-#define DNS_RD 0x0100
-#define DNS_RA 0x0080
-#define DNS_AD 0x0020
-#define DNS_CD 0x0010
+#define DNS_QR            0x8000
+#define DNS_AA            0x0400
+#define DNS_TC            0x0200
+#define DNS_RD            0x0100
+#define DNS_RA            0x0080
+#define DNS_AD            0x0020
+#define DNS_CD            0x0010
 #define DNS_OPCODE(flags) (((flags) >> 11) & 0xf)
 #define DNS_RCODE(flags)  ((flags)&0xf)
 
-enum dns_opcode { DNS_OP_QUERY = 0, DNS_OP_IQUERY = 1, DNS_OP_STATUS = 2, DNS_OP_NOTIFY = 4,
-                  DNS_OP_UPDATE = 5 };
+enum dns_opcode {
+    DNS_OP_QUERY = 0,
+    DNS_OP_IQUERY = 1,
+    DNS_OP_STATUS = 2,
+    DNS_OP_NOTIFY = 4,
+    DNS_OP_UPDATE = 5
+};
 
 enum dns_rcode {
     DNS_RC_NOERROR = 0,
@@ -70,11 +75,11 @@ struct dns_hdr {
 
 /* Outcome of dns_parse_query(), as a value, not an error. */
 enum dns_parse_status {
-    DNS_PARSE_OK = 0,   /* header, one question, optional OPT: answerable */
-    DNS_PARSE_FORMERR,  /* header usable; answer FORMERR (question echoed if has_question) */
-    DNS_PARSE_NOTIMP,   /* opcode other than QUERY; answer NOTIMP */
-    DNS_PARSE_BADVERS,  /* EDNS version > 0; answer BADVERS with an OPT */
-    DNS_PARSE_DROP,     /* no answer at all: short header, QR set, no question */
+    DNS_PARSE_OK = 0,  /* header, one question, optional OPT: answerable */
+    DNS_PARSE_FORMERR, /* header usable; answer FORMERR (question echoed if has_question) */
+    DNS_PARSE_NOTIMP,  /* opcode other than QUERY; answer NOTIMP */
+    DNS_PARSE_BADVERS, /* EDNS version > 0; answer BADVERS with an OPT */
+    DNS_PARSE_DROP,    /* no answer at all: short header, QR set, no question */
 };
 
 /* A parsed query. qname is the question name exactly as sent (case kept,
@@ -92,7 +97,7 @@ struct dns_query {
     uint8_t edns_version;
     bool edns_do;
 
-    bool has_ecs; /* EDNS Client Subnet option present and well formed */
+    bool has_ecs;        /* EDNS Client Subnet option present and well formed */
     uint16_t ecs_family; /* 1 = IPv4, 2 = IPv6 */
     uint8_t ecs_source_prefix, ecs_scope_prefix;
     uint8_t ecs_addr[16]; /* zero-filled past the source prefix */
@@ -121,7 +126,8 @@ int dns_skip_rr(const uint8_t *buf, size_t len, size_t *pos);
  * BADVERS. Bytes after the last counted record are ignored. A malformed
  * ECS option is FORMERR (RFC 7871 7.1.2). Fields of *q are valid as far as
  * parsing got (has_question, has_edns tell). */
-enum dns_parse_status dns_parse_query(const uint8_t *buf, size_t len, struct dns_query *q /* OUT */);
+enum dns_parse_status dns_parse_query(const uint8_t *buf, size_t len,
+                                      struct dns_query *q /* OUT */);
 
 /* ---- building ---- */
 
