@@ -158,13 +158,25 @@ static void write_stats(struct serve *srv)
             ", \"oversize\": %" PRIu64 "}\n  },\n",
             CTR_GET(c.tcp_accepted), CTR_GET(c.tcp_closed), CTR_GET(c.tcp_current),
             CTR_GET(c.tcp_idle_timeouts), CTR_GET(c.tcp_rejected), CTR_GET(c.tcp_oversize));
+    /* seq and durable are sequence numbers (docs/events.md): every event
+     * numbered up to durable is on disk. */
+    char evfile[4200] = "";
+    if (srv->evlog)
+        evlog_current_path(srv->evlog, evfile, sizeof(evfile));
     fprintf(f,
             "  \"events\": {\n    \"appended\": %" PRIu64 ",\n    \"written\": %" PRIu64
             ",\n    \"dropped\": %" PRIu64 ",\n    \"write_errors\": %" PRIu64
-            ",\n    \"durable\": %" PRIu64 ",\n    \"bytes\": %" PRIu64
-            ",\n    \"flushes\": %" PRIu64 ",\n    \"file\": \"%s\"\n  },\n",
-            es.appended, es.written, es.dropped, es.write_errors, es.durable, es.bytes, es.flushes,
-            srv->events_file);
+            ",\n    \"seq\": %" PRIu64 ",\n    \"durable\": %" PRIu64 ",\n    \"bytes\": %" PRIu64
+            ",\n    \"flushes\": %" PRIu64 ",\n    \"segment\": \"%016" PRIx64
+            "\",\n    \"segments_closed\": %" PRIu64 ",\n    \"segments_compressed\": %" PRIu64
+            ",\n    \"compress_errors\": %" PRIu64 ",\n    \"segments_removed\": %" PRIu64
+            ",\n    \"tap_lines\": %" PRIu64 ",\n    \"tap_errors\": %" PRIu64
+            ",\n    \"failing\": %s,\n    \"last_error\": \"%s\""
+            ",\n    \"file\": \"%s\"\n  },\n",
+            es.appended, es.written, es.dropped, es.write_errors, es.seq, es.durable, es.bytes,
+            es.flushes, es.segment, es.segments, es.compressed, es.compress_errors, es.removed,
+            es.tap_lines, es.tap_errors, es.failing ? "true" : "false",
+            es.last_error ? strerror(es.last_error) : "", evfile);
     fprintf(
         f,
         "  \"lists\": {\n    \"loaded\": \"%s\",\n    \"names\": %zu,\n    \"reloads\": %" PRIu64
@@ -279,7 +291,15 @@ static int serve_run(struct serve *srv)
                                 .node = cfg->node,
                                 .nqueues = cfg->workers,
                                 .queue_bytes = cfg->queue_size * 128u,
-                                .flush_ms = cfg->flush_ms };
+                                .flush_ms = cfg->flush_ms,
+                                .rotate_bytes = (uint64_t)cfg->rotate_mb << 20,
+                                .rotate_s = cfg->rotate_s,
+                                .compress =
+                                    cfg->compress ? EVLOG_COMPRESS_ZSTD : EVLOG_COMPRESS_NONE,
+                                .compress_level = (int)cfg->compress_level,
+                                .retain_s = (uint64_t)cfg->retain_days * 86400u,
+                                .retain_bytes = (uint64_t)cfg->retain_mb << 20,
+                                .tap = cfg->tap };
     if (evlog_open(&eo, &srv->evlog) != 0)
         return 1;
     srv->shared.evlog = srv->evlog;
@@ -362,9 +382,11 @@ static int serve_run(struct serve *srv)
             loop_wake(&t->loop);
         pthread_join(t->thread, NULL);
     }
-    /* Workers are done: the log writer takes what they queued last. */
-    evlog_close(srv->evlog, &srv->final_es);
+    /* Workers are done: the log writer takes what they queued last, and
+     * the last segment is closed, compressed and listed in the manifest. */
+    struct evlog *evl = srv->evlog;
     srv->evlog = NULL;
+    evlog_close(evl, &srv->final_es);
     if (!failed)
         write_stats(srv);
     return failed ? 1 : 0;

@@ -8,6 +8,7 @@
 
 int cmd_serve(int argc, char **argv);
 int cmd_check_config(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_domains(int argc, char **argv);
 int cmd_blocklist(int argc, char **argv);
 

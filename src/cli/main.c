@@ -14,6 +14,7 @@ struct command {
 static const struct command commands[] = {
     { "serve", cmd_serve, "run the sinkhole daemon in the foreground" },
     { "check-config", cmd_check_config, "validate a config file and the lists it names" },
+    { "export", cmd_export, "write logged events as JSON lines, CSV or SQLite" },
     { "domains", cmd_domains, "a family's fallback and DGA domains, as lists, zones, RPZ, CSV" },
     { "blocklist", cmd_blocklist, "C&C addresses as CIDR, nftables or RPZ rpz-ip blocklists" },
 };

@@ -388,6 +388,29 @@ static int log_key(struct parse_ctx *c, const char *key, const char *v)
         return parse_u32(c, key, v, 1, 60000, &cfg->flush_ms);
     if (!strcmp(key, "queue_size"))
         return parse_u32(c, key, v, 64, 1u << 24, &cfg->queue_size);
+    if (!strcmp(key, "rotate_mb"))
+        return parse_u32(c, key, v, 0, 1u << 20, &cfg->rotate_mb);
+    if (!strcmp(key, "rotate_s"))
+        return parse_u32(c, key, v, 0, 31 * 86400, &cfg->rotate_s);
+    if (!strcmp(key, "compress")) {
+        if (!strcmp(v, "zstd") || !strcmp(v, "none")) {
+            cfg->compress = !strcmp(v, "zstd");
+            return 0;
+        }
+        cfg_error(c, "%s: expected zstd or none, got '%s'", key, v);
+        return -1;
+    }
+    if (!strcmp(key, "compress_level"))
+        return parse_u32(c, key, v, 1, 19, &cfg->compress_level);
+    if (!strcmp(key, "retain_days"))
+        return parse_u32(c, key, v, 0, 36500, &cfg->retain_days);
+    if (!strcmp(key, "retain_mb"))
+        return parse_u32(c, key, v, 0, UINT32_MAX, &cfg->retain_mb);
+    if (!strcmp(key, "tap")) {
+        free(cfg->tap);
+        cfg->tap = config_resolve_path(c->path, v);
+        return 0;
+    }
     cfg_error(c, "unknown key '%s' in [log]", key);
     return -1;
 }
@@ -576,6 +599,10 @@ static void set_defaults(struct sk_config *cfg, const char *path)
     cfg->tcp_max_connections = 10000;
     cfg->flush_ms = 1000;
     cfg->queue_size = 65536;
+    cfg->rotate_mb = 256;
+    cfg->rotate_s = 3600;
+    cfg->compress = true;
+    cfg->compress_level = 1;
 }
 
 /* Checks that need the whole file. */
@@ -667,5 +694,6 @@ void config_free(struct sk_config *cfg)
     free(cfg->path);
     free(cfg->data_dir);
     free(cfg->log_file);
+    free(cfg->tap);
     free(cfg);
 }

@@ -86,7 +86,14 @@ struct sk_config {
 
     /* [log] */
     uint32_t flush_ms;
-    uint32_t queue_size; /* events per worker queue */
+    uint32_t queue_size;     /* events per worker queue */
+    uint32_t rotate_mb;      /* new segment past this size; 0: never */
+    uint32_t rotate_s;       /* new segment at this age; 0: never */
+    bool compress;           /* compress closed segments with zstd */
+    uint32_t compress_level; /* zstd level, 1-19 */
+    uint32_t retain_days;    /* remove older closed segments; 0: keep */
+    uint32_t retain_mb;      /* remove the oldest past this total; 0: keep */
+    char *tap;               /* JSON-lines tap file; NULL: none */
 };
 
 /* Parse path into a new config. Every error is written to errs as

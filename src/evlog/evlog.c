@@ -1,4 +1,4 @@
-/* evlog/evlog.c -- per-producer rings and the writer thread.
+/* evlog/evlog.c -- per-producer rings, the writer thread and the tap.
  *
  * Each queue is a single-producer single-consumer byte ring. The producer
  * encodes a whole framed record at head and then publishes the new head
@@ -6,7 +6,15 @@
  * the whole range with one writev() (two iovecs when it wraps) and then
  * publishes the new tail. Producers never wait: a record that does not fit
  * is counted as dropped. The writer sleeps a millisecond when every ring
- * is empty, which keeps it off a shared core under light load. */
+ * is empty, which keeps it off a shared core under light load.
+ *
+ * A failed write leaves nothing half-written: the segment is cut back to
+ * the size it had before the batch (ftruncate frees space, so it works on
+ * a full disk), the batch is counted in write_errors, and the rings go on
+ * draining into the void, counted, until a retry every retry_ms succeeds.
+ * So the records of a segment are always whole and numbered without gaps,
+ * and "durable" (the sequence number of the last record flushed) means
+ * that every record numbered up to it is on disk. */
 #include "evlog/evlog.h"
 
 #include <errno.h>
@@ -25,7 +33,13 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/xalloc.h"
+#include "evlog/closer.h"
+#include "evlog/json.h"
 #include "evlog/record.h"
+#include "evlog/segment.h"
+
+#define TAP_BUF        (256u << 10)
+#define FAIL_LOG_EVERY 10000000u /* µs between reports while writes fail */
 
 struct evlog_queue {
     /* Producer side. */
@@ -42,12 +56,32 @@ struct evlog_queue {
 struct evlog {
     struct evlog_queue *queues;
     int nqueues;
-    int fd;
-    char *path;
-    uint32_t flush_ms;
+    char *dir, *node, *tap, *first_path;
+    uint32_t flush_ms, retry_ms;
+    uint64_t rotate_bytes, rotate_us;
     pthread_t thread;
     _Atomic int stop;
-    _Atomic uint64_t written, write_errors, bytes, flushes, durable;
+    struct evlog_closer *closer;
+
+    /* Writer thread only. */
+    int fd;
+    uint64_t seg_id, last_seg;
+    uint64_t seg_bytes, seg_recs, seg_first_seq, seg_opened;
+    uint64_t synced_bytes, synced_recs;
+    uint64_t next_seq;
+    int failing;  /* writes fail now */
+    int reported; /* the diagnostic log says they fail, no recovery line yet */
+    uint64_t retry_at;
+    uint64_t said_at; /* when the last line about failing writes went out (0: never) */
+    uint64_t lost;    /* events not written since that line */
+    int tap_fd;
+    char *tapbuf;
+    size_t taplen;
+
+    /* Published. */
+    _Atomic uint64_t written, write_errors, bytes, flushes, durable, seq, segment;
+    _Atomic uint64_t tap_lines, tap_errors, failing_now;
+    _Atomic int last_error;
 };
 
 static uint64_t round_pow2(uint64_t v)
@@ -91,105 +125,441 @@ int evlog_append(struct evlog_queue *q, const struct sk_event *ev)
     return 0;
 }
 
+/* ---- ring helpers ---- */
+
+static uint32_t ring_len_at(const struct evlog_queue *q, uint64_t at)
+{
+    uint8_t b[4];
+    for (int i = 0; i < 4; i++)
+        b[i] = q->ring[(at + (uint64_t)i) & q->mask];
+    return evlog_rd32(b);
+}
+
 /* Count the records in ring bytes [tail, head): walk the length fields. */
 static uint64_t count_records(const struct evlog_queue *q, uint64_t tail, uint64_t head)
 {
     uint64_t n = 0;
     while (tail < head) {
-        uint8_t b[4];
-        for (int i = 0; i < 4; i++)
-            b[i] = q->ring[(tail + (uint64_t)i) & q->mask];
-        uint32_t len =
-            (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-        tail += EVLOG_FRAME_LEN + len;
+        tail += EVLOG_FRAME_LEN + ring_len_at(q, tail);
         n++;
     }
     return n;
 }
 
-/* Write everything queued; returns the number of bytes taken. */
-static uint64_t drain(struct evlog *log)
+/* ---- the tap ---- */
+
+static void tap_write(struct evlog *log)
 {
-    uint64_t total = 0;
-    for (int i = 0; i < log->nqueues; i++) {
-        struct evlog_queue *q = &log->queues[i];
-        uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
-        uint64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
-        if (head == tail)
+    size_t done = 0;
+    while (done < log->taplen) {
+        ssize_t w = write(log->tap_fd, log->tapbuf + done, log->taplen - done);
+        if (w < 0 && errno == EINTR)
             continue;
-        uint64_t len = head - tail, cap = q->mask + 1, off = tail & q->mask;
-        struct iovec iov[2];
-        int niov = 1;
-        iov[0].iov_base = q->ring + off;
-        iov[0].iov_len = cap - off < len ? cap - off : len;
-        if (iov[0].iov_len < len) {
-            iov[1].iov_base = q->ring;
-            iov[1].iov_len = len - iov[0].iov_len;
-            niov = 2;
+        if (w <= 0) {
+            /* Count the whole lines lost; the partial one is finished by
+             * the newline of the next. */
+            uint64_t lost = 0;
+            for (size_t i = done; i < log->taplen; i++)
+                lost += log->tapbuf[i] == '\n';
+            atomic_fetch_add(&log->tap_errors, lost);
+            atomic_fetch_sub(&log->tap_lines, lost);
+            log_rl(SK_LOG_WARN, "evlog", "tap %s: %s", log->tap,
+                   w < 0 ? strerror(errno) : "short write");
+            break;
         }
-        uint64_t recs = count_records(q, tail, head);
-        size_t done = 0;
-        while (done < len) {
-            ssize_t w = writev(log->fd, iov, niov);
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w <= 0) {
-                /* The records are lost; count them, keep the daemon going. A
-                 * partial record may be on disk: the reader skips it by CRC. */
-                log_rl(SK_LOG_ERROR, "evlog", "write %s: %s", log->path,
-                       w < 0 ? strerror(errno) : "short write");
-                atomic_fetch_add(&log->write_errors, recs);
-                recs = 0;
-                break;
-            }
-            done += (size_t)w;
-            size_t adv = (size_t)w;
-            while (adv > 0 && niov > 0) {
-                if (adv >= iov[0].iov_len) {
-                    adv -= iov[0].iov_len;
-                    iov[0] = iov[1];
-                    niov--;
-                } else {
-                    iov[0].iov_base = (uint8_t *)iov[0].iov_base + adv;
-                    iov[0].iov_len -= adv;
-                    adv = 0;
-                }
-            }
-            atomic_fetch_add(&log->bytes, (uint64_t)w);
-        }
-        atomic_fetch_add(&log->written, recs);
-        atomic_store_explicit(&q->tail, head, memory_order_release);
-        total += len;
+        done += (size_t)w;
     }
-    return total;
+    log->taplen = 0;
+}
+
+static void tap_open(struct evlog *log)
+{
+    if (log->tap == NULL)
+        return;
+    log->tap_fd = open(log->tap, O_WRONLY | O_APPEND | O_CREAT | O_NONBLOCK | O_CLOEXEC, 0640);
+    if (log->tap_fd < 0)
+        log_rl(SK_LOG_WARN, "evlog", "cannot open tap %s: %s", log->tap, strerror(errno));
+}
+
+/* Close the tap and move it beside the segment it mirrors: PATH.SEGMENT,
+ * so `tail -F PATH` follows on to the next. */
+static void tap_rotate(struct evlog *log, uint64_t segment)
+{
+    if (log->tap == NULL)
+        return;
+    if (log->tap_fd >= 0) {
+        if (log->taplen)
+            tap_write(log);
+        close(log->tap_fd);
+        log->tap_fd = -1;
+    }
+    char to[4200];
+    snprintf(to, sizeof(to), "%s.%016" PRIx64, log->tap, segment);
+    if (rename(log->tap, to) != 0 && errno != ENOENT)
+        log_rl(SK_LOG_WARN, "evlog", "cannot rotate tap %s: %s", log->tap, strerror(errno));
+}
+
+/* Add the records of ring bytes [tail, head) to the tap, numbered from
+ * recno in the open segment. */
+static void tap_add(struct evlog *log, const struct evlog_queue *q, uint64_t tail, uint64_t head,
+                    uint64_t recno)
+{
+    if (log->tap_fd < 0)
+        return;
+    uint8_t rec[EVLOG_FRAME_LEN + EVLOG_PAYLOAD_MAX];
+    struct sk_event ev;
+    while (tail < head) {
+        uint32_t len = ring_len_at(q, tail);
+        uint64_t off = (tail + EVLOG_FRAME_LEN) & q->mask;
+        const uint8_t *p = q->ring + off;
+        if (off + len > q->mask + 1) {
+            /* The payload wraps around the end of the ring. */
+            size_t first = (size_t)(q->mask + 1 - off);
+            memcpy(rec, q->ring + off, first);
+            memcpy(rec + first, q->ring, len - first);
+            p = rec;
+        }
+        tail += EVLOG_FRAME_LEN + len;
+        if (len > EVLOG_PAYLOAD_MAX || evlog_record_decode(p, len, &ev) != 0) {
+            recno++;
+            continue;
+        }
+        if (TAP_BUF - log->taplen < 4097)
+            tap_write(log);
+        int n = evlog_event_json_seq(&ev, log->node, log->seg_id, recno, log->seg_first_seq + recno,
+                                     log->tapbuf + log->taplen, TAP_BUF - log->taplen - 1);
+        recno++;
+        if (n <= 0) {
+            atomic_fetch_add(&log->tap_errors, 1);
+            continue;
+        }
+        log->taplen += (size_t)n;
+        log->tapbuf[log->taplen++] = '\n';
+        atomic_fetch_add_explicit(&log->tap_lines, 1, memory_order_relaxed);
+    }
+}
+
+/* ---- segments ---- */
+
+/* Failing writes are reported at most once per FAIL_LOG_EVERY, however
+ * often they start and stop (on a disk that is nearly full, a small batch
+ * may fit between two that do not): a line when they start, then one per
+ * interval, saying whether they still fail and how many events were not
+ * written since the last line. */
+static int may_say(const struct evlog *log, uint64_t now)
+{
+    return log->said_at == 0 || now - log->said_at >= FAIL_LOG_EVERY;
+}
+
+static void set_failing(struct evlog *log, int e, const char *what)
+{
+    uint64_t now = sk_clock_mono_us();
+    log->retry_at = now + (uint64_t)log->retry_ms * 1000u;
+    atomic_store(&log->last_error, e);
+    if (!log->failing) {
+        log->failing = 1;
+        atomic_store(&log->failing_now, 1);
+    }
+    if (!log->reported && may_say(log, now)) {
+        log_error(
+            "evlog",
+            "%s: %s; events are counted as not written until writing works again (retry every %u ms)",
+            what, strerror(e), log->retry_ms);
+        log->reported = 1;
+        log->said_at = now;
+    }
+}
+
+static void say_recovered(struct evlog *log, uint64_t now)
+{
+    log_notice("evlog", "writing again; %" PRIu64 " events were not written meanwhile", log->lost);
+    log->reported = 0;
+    log->said_at = now;
+    log->lost = 0;
+}
+
+static void clear_failing(struct evlog *log)
+{
+    if (!log->failing)
+        return;
+    log->failing = 0;
+    atomic_store(&log->failing_now, 0);
+    uint64_t now = sk_clock_mono_us();
+    if (log->reported && may_say(log, now))
+        say_recovered(log, now);
+}
+
+static void lose(struct evlog *log, uint64_t recs)
+{
+    atomic_fetch_add(&log->write_errors, recs);
+    log->lost += recs;
+}
+
+static int open_segment(struct evlog *log)
+{
+    uint64_t now = sk_clock_now_us();
+    uint64_t seg = now > log->last_seg ? now : log->last_seg + 1;
+    char path[4200], name[EVLOG_SEG_NAME_MAX];
+    int fd;
+    for (;;) {
+        evlog_segment_name(seg, name);
+        snprintf(path, sizeof(path), "%s/%s", log->dir, name);
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
+        if (fd >= 0)
+            break;
+        if (errno != EEXIST) {
+            int e = errno;
+            set_failing(log, e, path);
+            return -e;
+        }
+        seg++;
+    }
+    struct evlog_file_header h = {
+        .format = EVLOG_FORMAT,
+        .schema = SK_EVENT_SCHEMA,
+        .start_us = now,
+        .segment = seg,
+        .first_seq = log->next_seq,
+    };
+    snprintf(h.node, sizeof(h.node), "%s", log->node);
+    uint8_t hb[EVLOG_HEADER_MAX];
+    int hl = evlog_header_encode(&h, hb, sizeof(hb));
+    ssize_t w = hl > 0 ? write(fd, hb, (size_t)hl) : -1;
+    if (w != hl) {
+        int e = w < 0 ? errno : ENOSPC;
+        close(fd);
+        unlink(path);
+        set_failing(log, e, path);
+        return -e;
+    }
+    evlog_fsync_parent(path);
+    log->fd = fd;
+    log->last_seg = seg;
+    log->seg_id = seg;
+    log->seg_bytes = log->synced_bytes = (uint64_t)hl;
+    log->seg_recs = log->synced_recs = 0;
+    log->seg_first_seq = log->next_seq;
+    log->seg_opened = sk_clock_mono_us();
+    atomic_store(&log->segment, seg);
+    if (log->first_path == NULL)
+        log->first_path = xstrdup(path);
+    tap_open(log);
+    if (log->closer)
+        evlog_closer_set_open_bytes(log->closer, log->seg_bytes);
+    return 0;
+}
+
+/* Give the open segment up after an error that cutting it back could not
+ * undo: the closer cuts it back to good_bytes later. */
+static void give_up_segment(struct evlog *log, uint64_t good_bytes)
+{
+    close(log->fd);
+    log->fd = -1;
+    tap_rotate(log, log->seg_id);
+    evlog_closer_push(log->closer, log->seg_id, good_bytes);
+    atomic_store(&log->segment, 0);
+}
+
+/* Records written since the last good flush may not be on disk: cut them
+ * off and count them as not written, so "durable" never covers a hole. */
+static void give_up_unsynced(struct evlog *log, int e)
+{
+    uint64_t lost = log->seg_recs - log->synced_recs;
+    if (ftruncate(log->fd, (off_t)log->synced_bytes) == 0) {
+        /* Their numbers are free again. */
+        log->next_seq -= lost;
+    } else {
+        /* They may stay in the file until the closer cuts them: never give
+         * their numbers to other records. */
+        give_up_segment(log, log->synced_bytes);
+    }
+    log->seg_recs = log->synced_recs;
+    log->seg_bytes = log->synced_bytes;
+    atomic_fetch_sub(&log->written, lost);
+    lose(log, lost);
+    atomic_store(&log->seq, log->next_seq - 1);
+    set_failing(log, e, "fdatasync");
 }
 
 static void flush(struct evlog *log)
 {
-    uint64_t w = atomic_load(&log->written);
+    if (log->fd < 0 || log->synced_bytes == log->seg_bytes)
+        return;
     if (fdatasync(log->fd) == 0) {
-        atomic_store(&log->durable, w);
+        log->synced_bytes = log->seg_bytes;
+        log->synced_recs = log->seg_recs;
+        atomic_store(&log->durable, log->next_seq - 1);
         atomic_fetch_add(&log->flushes, 1);
     } else {
-        log_rl(SK_LOG_ERROR, "evlog", "fdatasync %s: %s", log->path, strerror(errno));
+        give_up_unsynced(log, errno);
     }
+}
+
+static void close_segment(struct evlog *log)
+{
+    if (log->fd < 0)
+        return;
+    flush(log);
+    if (log->fd < 0)
+        return;
+    close(log->fd);
+    log->fd = -1;
+    atomic_store(&log->segment, 0);
+    if (log->seg_recs == 0) {
+        /* Nothing was logged in it: leave no empty segment behind. */
+        char path[4200], name[EVLOG_SEG_NAME_MAX];
+        evlog_segment_name(log->seg_id, name);
+        snprintf(path, sizeof(path), "%s/%s", log->dir, name);
+        unlink(path);
+        if (log->tap_fd >= 0) {
+            close(log->tap_fd);
+            log->tap_fd = -1;
+            unlink(log->tap);
+        }
+        return;
+    }
+    tap_rotate(log, log->seg_id);
+    evlog_closer_push(log->closer, log->seg_id, 0);
+}
+
+/* ---- the writer thread ---- */
+
+/* May a batch be written now? Retries the open (or a new) segment once
+ * retry_ms has passed after an error. */
+static int can_write(struct evlog *log, uint64_t now)
+{
+    if (log->failing && now < log->retry_at)
+        return 0;
+    if (log->fd < 0 && open_segment(log) != 0)
+        return 0;
+    return 1;
+}
+
+/* Write what queue q holds; returns the bytes taken from it. */
+static uint64_t drain_queue(struct evlog *log, struct evlog_queue *q, uint64_t now)
+{
+    uint64_t tail = atomic_load_explicit(&q->tail, memory_order_relaxed);
+    uint64_t head = atomic_load_explicit(&q->head, memory_order_acquire);
+    if (head == tail)
+        return 0;
+    uint64_t len = head - tail, cap = q->mask + 1, off = tail & q->mask;
+    uint64_t recs = count_records(q, tail, head);
+    if (!can_write(log, now)) {
+        lose(log, recs);
+        atomic_store_explicit(&q->tail, head, memory_order_release);
+        return len;
+    }
+    struct iovec iov[2];
+    int niov = 1;
+    iov[0].iov_base = q->ring + off;
+    iov[0].iov_len = cap - off < len ? cap - off : len;
+    if (iov[0].iov_len < len) {
+        iov[1].iov_base = q->ring;
+        iov[1].iov_len = len - iov[0].iov_len;
+        niov = 2;
+    }
+    size_t done = 0;
+    int err = 0;
+    while (done < len) {
+        ssize_t w = writev(log->fd, iov, niov);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            err = w < 0 ? errno : ENOSPC;
+            break;
+        }
+        done += (size_t)w;
+        size_t adv = (size_t)w;
+        while (adv > 0 && niov > 0) {
+            if (adv >= iov[0].iov_len) {
+                adv -= iov[0].iov_len;
+                iov[0] = iov[1];
+                niov--;
+            } else {
+                iov[0].iov_base = (uint8_t *)iov[0].iov_base + adv;
+                iov[0].iov_len -= adv;
+                adv = 0;
+            }
+        }
+    }
+    if (err) {
+        /* Cut the partial batch off: whole records or nothing. */
+        if (done > 0 && ftruncate(log->fd, (off_t)log->seg_bytes) != 0) {
+            /* Whole records of the batch may stay until the closer cuts
+             * them: never give their numbers to other records. */
+            give_up_segment(log, log->seg_bytes);
+            log->next_seq += recs;
+            atomic_store(&log->seq, log->next_seq - 1);
+        }
+        lose(log, recs);
+        set_failing(log, err, "write");
+    } else {
+        clear_failing(log);
+        /* The tap must never hold the store of record back: when the
+         * writer is behind (more than half a ring waiting), the batch's
+         * tap lines are skipped and counted. */
+        if (log->tap_fd >= 0 && len > cap / 2)
+            atomic_fetch_add(&log->tap_errors, recs);
+        else
+            tap_add(log, q, tail, head, log->seg_recs);
+        log->seg_bytes += len;
+        log->seg_recs += recs;
+        log->next_seq += recs;
+        atomic_fetch_add(&log->bytes, len);
+        atomic_fetch_add(&log->written, recs);
+        atomic_store(&log->seq, log->next_seq - 1);
+    }
+    atomic_store_explicit(&q->tail, head, memory_order_release);
+    return len;
+}
+
+static uint64_t drain(struct evlog *log)
+{
+    uint64_t total = 0, now = sk_clock_mono_us();
+    for (int i = 0; i < log->nqueues; i++)
+        total += drain_queue(log, &log->queues[i], now);
+    if (log->taplen)
+        tap_write(log);
+    if (total && log->fd >= 0)
+        evlog_closer_set_open_bytes(log->closer, log->seg_bytes);
+    return total;
+}
+
+static void report_failing(struct evlog *log, uint64_t now)
+{
+    if (!log->reported || !may_say(log, now))
+        return;
+    if (!log->failing) {
+        say_recovered(log, now);
+        return;
+    }
+    log_warn("evlog", "writes still failing (%s): %" PRIu64 " events not written in the last %u s",
+             strerror(atomic_load(&log->last_error)), log->lost, FAIL_LOG_EVERY / 1000000u);
+    log->said_at = now;
+    log->lost = 0;
 }
 
 static void *writer_main(void *arg)
 {
     struct evlog *log = arg;
     uint64_t last_flush = sk_clock_mono_us();
-    uint64_t unflushed = 0;
     for (;;) {
         int stopping = atomic_load(&log->stop);
         uint64_t n = drain(log);
-        unflushed += n;
         uint64_t now = sk_clock_mono_us();
-        if (unflushed > 0 && now - last_flush >= (uint64_t)log->flush_ms * 1000u) {
+        if (now - last_flush >= (uint64_t)log->flush_ms * 1000u) {
             flush(log);
-            unflushed = 0;
             last_flush = now;
         }
+        if (log->fd >= 0 && log->seg_recs > 0 &&
+            ((log->rotate_bytes && log->seg_bytes >= log->rotate_bytes) ||
+             (log->rotate_us && now - log->seg_opened >= log->rotate_us))) {
+            close_segment(log);
+            open_segment(log);
+        }
+        if (log->fd < 0 && log->failing && now >= log->retry_at && !stopping)
+            open_segment(log); /* bring a segment back before the next event */
+        report_failing(log, now);
         if (stopping)
             break;
         if (n == 0) {
@@ -197,10 +567,21 @@ static void *writer_main(void *arg)
             nanosleep(&ts, NULL);
         }
     }
+    /* The producers have stopped: take the last of it, one more try if
+     * writing failed. */
+    if (log->failing)
+        log->retry_at = 0;
     drain(log);
-    flush(log);
+    close_segment(log);
+    if (log->failing)
+        log_warn("evlog", "stopped while writes fail: %" PRIu64 " events were not written",
+                 log->lost);
+    else if (log->reported)
+        say_recovered(log, sk_clock_mono_us());
     return NULL;
 }
+
+/* ---- open and close ---- */
 
 static int mkdir_p(const char *path)
 {
@@ -221,6 +602,20 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
+static void free_log(struct evlog *log)
+{
+    if (log->queues)
+        for (int i = 0; i < log->nqueues; i++)
+            free(log->queues[i].ring);
+    free(log->queues);
+    free(log->dir);
+    free(log->node);
+    free(log->tap);
+    free(log->tapbuf);
+    free(log->first_path);
+    free(log);
+}
+
 int evlog_open(const struct evlog_options *opt, struct evlog **out)
 {
     *out = NULL;
@@ -233,40 +628,56 @@ int evlog_open(const struct evlog_options *opt, struct evlog **out)
         log_error("evlog", "cannot create %s: %s", dir, sk_strerror(rc));
         return rc;
     }
+    struct evlog_recovery rec;
+    rc = evlog_closer_recover(dir, &rec);
+    if (rc != 0)
+        return rc;
+
     struct evlog *log = xcalloc(1, sizeof(*log));
+    log->dir = xstrdup(dir);
+    log->node = xstrdup(opt->node ? opt->node : "");
     log->flush_ms = opt->flush_ms ? opt->flush_ms : 1000;
-    /* The segment id is the start time; bump it if a file with that name
-     * exists (two starts in one microsecond, or a clock set back). */
-    uint64_t start = sk_clock_now_us(), seg = start;
-    char path[4200];
-    for (;;) {
-        snprintf(path, sizeof(path), "%s/%016" PRIx64 ".evlog", dir, seg);
-        log->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0640);
-        if (log->fd >= 0)
-            break;
-        if (errno != EEXIST) {
-            rc = -errno;
-            log_error("evlog", "cannot create %s: %s", path, strerror(errno));
-            free(log);
-            return rc;
-        }
-        seg++;
+    log->retry_ms = opt->retry_ms ? opt->retry_ms : 1000;
+    log->rotate_bytes = opt->rotate_bytes;
+    log->rotate_us = (uint64_t)opt->rotate_s * 1000000u;
+    log->fd = -1;
+    log->tap_fd = -1;
+    log->next_seq = rec.next_seq;
+    log->last_seg = rec.last_segment;
+    atomic_store(&log->seq, rec.next_seq - 1);
+    atomic_store(&log->durable, rec.next_seq - 1);
+    if (opt->tap) {
+        log->tap = xstrdup(opt->tap);
+        log->tapbuf = xmalloc(TAP_BUF);
+        /* A tap left by the last run mirrors its last segment. */
+        struct stat st;
+        if (stat(log->tap, &st) == 0 && st.st_size > 0 && rec.last_segment)
+            tap_rotate(log, rec.last_segment);
     }
-    log->path = xstrdup(path);
-    struct evlog_file_header h = {
-        .format = EVLOG_FORMAT, .schema = SK_EVENT_SCHEMA, .start_us = start, .segment = seg
+
+    struct evlog_closer_options co = {
+        .dir = dir,
+        .compress = opt->compress,
+        .level = opt->compress_level > 0 ? opt->compress_level : 1,
+        .retain_s = opt->retain_s,
+        .retain_bytes = opt->retain_bytes,
+        .tap = opt->tap,
     };
-    snprintf(h.node, sizeof(h.node), "%s", opt->node);
-    uint8_t hb[EVLOG_HEADER_MAX];
-    int hl = evlog_header_encode(&h, hb, sizeof(hb));
-    if (hl < 0 || write(log->fd, hb, (size_t)hl) != hl) {
-        rc = hl < 0 ? hl : -errno;
-        log_error("evlog", "cannot write header of %s", path);
-        close(log->fd);
-        free(log->path);
-        free(log);
-        return rc ? rc : SK_EINVAL;
+    log->closer = evlog_closer_start(&co, &rec);
+    evlog_recovery_free(&rec);
+
+    if (open_segment(log) != 0) {
+        int e = atomic_load(&log->last_error);
+        if (e == EACCES || e == EPERM || e == EROFS || e == ENOENT || e == ENOTDIR) {
+            evlog_closer_stop(log->closer, NULL);
+            free_log(log);
+            return -e;
+        }
+        /* No space (or an I/O error): start anyway and keep retrying. */
     }
+    if (log->first_path == NULL)
+        log->first_path = xstrdup(dir);
+
     log->nqueues = opt->nqueues;
     log->queues = xcalloc((size_t)opt->nqueues, sizeof(*log->queues));
     uint64_t cap = round_pow2(opt->queue_bytes ? opt->queue_bytes : (1u << 22));
@@ -277,12 +688,13 @@ int evlog_open(const struct evlog_options *opt, struct evlog **out)
     rc = pthread_create(&log->thread, NULL, writer_main, log);
     if (rc != 0) {
         log_error("evlog", "cannot start writer: %s", strerror(rc));
-        for (int i = 0; i < opt->nqueues; i++)
-            free(log->queues[i].ring);
-        free(log->queues);
-        close(log->fd);
-        free(log->path);
-        free(log);
+        close_segment(log);
+        evlog_closer_stop(log->closer, NULL);
+        if (log->fd >= 0)
+            close(log->fd);
+        if (log->tap_fd >= 0)
+            close(log->tap_fd);
+        free_log(log);
         return -rc;
     }
     *out = log;
@@ -305,12 +717,45 @@ void evlog_get_stats(struct evlog *log, struct evlog_stats *st)
     st->write_errors = atomic_load(&log->write_errors);
     st->bytes = atomic_load(&log->bytes);
     st->flushes = atomic_load(&log->flushes);
+    st->seq = atomic_load(&log->seq);
     st->durable = atomic_load(&log->durable);
+    st->segment = atomic_load(&log->segment);
+    st->tap_lines = atomic_load(&log->tap_lines);
+    st->tap_errors = atomic_load(&log->tap_errors);
+    st->failing = atomic_load(&log->failing_now);
+    st->last_error = atomic_load(&log->last_error);
+    if (log->closer) {
+        struct evlog_closer_stats cs;
+        evlog_closer_get_stats(log->closer, &cs);
+        st->segments = cs.closed;
+        st->compressed = cs.compressed;
+        st->compress_errors = cs.compress_errors;
+        st->removed = cs.removed;
+    }
 }
 
 const char *evlog_path(const struct evlog *log)
 {
-    return log->path;
+    return log->first_path;
+}
+
+const char *evlog_dir(const struct evlog *log)
+{
+    return log->dir;
+}
+
+char *evlog_current_path(struct evlog *log, char *buf, size_t len)
+{
+    uint64_t seg = atomic_load(&log->segment);
+    if (seg == 0) {
+        if (len)
+            buf[0] = '\0';
+        return buf;
+    }
+    char name[EVLOG_SEG_NAME_MAX];
+    evlog_segment_name(seg, name);
+    snprintf(buf, len, "%s/%s", log->dir, name);
+    return buf;
 }
 
 void evlog_close(struct evlog *log, struct evlog_stats *final)
@@ -319,12 +764,19 @@ void evlog_close(struct evlog *log, struct evlog_stats *final)
         return;
     atomic_store(&log->stop, 1);
     pthread_join(log->thread, NULL);
-    if (final)
+    /* The closer finishes the last segment (compress, manifest) before it
+     * stops, so a clean stop leaves every segment closed and listed. */
+    struct evlog_closer_stats cs;
+    evlog_closer_stop(log->closer, &cs);
+    log->closer = NULL;
+    if (final) {
         evlog_get_stats(log, final);
-    close(log->fd);
-    for (int i = 0; i < log->nqueues; i++)
-        free(log->queues[i].ring);
-    free(log->queues);
-    free(log->path);
-    free(log);
+        final->segments = cs.closed;
+        final->compressed = cs.compressed;
+        final->compress_errors = cs.compress_errors;
+        final->removed = cs.removed;
+    }
+    if (log->tap_fd >= 0)
+        close(log->tap_fd);
+    free_log(log);
 }

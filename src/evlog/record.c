@@ -9,7 +9,9 @@
  *           u16 rcode | u8 flags | u8 rrl | u16 edns_size | u16 resp_len |
  *           u16 ancount | u8 ecs_af | [u8 source | u8 scope | ceil(source/8) bytes]
  * Decoding checks every length against the payload, so a corrupt record
- * that happens to pass the CRC still cannot read out of bounds. */
+ * that happens to pass the CRC still cannot read out of bounds. The
+ * columnar form of closed segments (evlog/block.c) holds the same fields;
+ * a change here is a schema change there too. */
 #include "evlog/record.h"
 
 #include <string.h>
@@ -124,42 +126,55 @@ struct rd {
     int bad;
 };
 
-static void get(struct rd *r, void *dst, size_t n)
+static inline int have(struct rd *r, size_t n)
 {
     if (r->bad || (size_t)(r->end - r->p) < n) {
         r->bad = 1;
-        memset(dst, 0, n);
-        return;
+        return 0;
     }
+    return 1;
+}
+
+static void get(struct rd *r, void *dst, size_t n)
+{
+    if (!have(r, n))
+        return;
     memcpy(dst, r->p, n);
     r->p += n;
 }
 
 static uint8_t get_u8(struct rd *r)
 {
-    uint8_t v;
-    get(r, &v, 1);
-    return v;
+    if (!have(r, 1))
+        return 0;
+    return *r->p++;
 }
 
 static uint16_t get_u16(struct rd *r)
 {
-    uint8_t b[2];
-    get(r, b, 2);
-    return (uint16_t)(b[0] | b[1] << 8);
+    if (!have(r, 2))
+        return 0;
+    uint16_t v = evlog_rd16(r->p);
+    r->p += 2;
+    return v;
 }
 
 static uint32_t get_u32(struct rd *r)
 {
-    uint8_t b[4];
-    get(r, b, 4);
-    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+    if (!have(r, 4))
+        return 0;
+    uint32_t v = evlog_rd32(r->p);
+    r->p += 4;
+    return v;
 }
 
 static uint64_t get_u64(struct rd *r)
 {
-    uint64_t lo = get_u32(r);
-    return lo | (uint64_t)get_u32(r) << 32;
+    if (!have(r, 8))
+        return 0;
+    uint64_t v = evlog_rd64(r->p);
+    r->p += 8;
+    return v;
 }
 
 static void get_addr(struct rd *r, struct sk_ip *ip)
@@ -180,19 +195,29 @@ static void get_addr(struct rd *r, struct sk_ip *ip)
 static void get_str(struct rd *r, char *s, size_t cap)
 {
     uint8_t n = get_u8(r);
+    s[0] = '\0';
     if (n >= cap) {
         r->bad = 1;
-        s[0] = '\0';
         return;
     }
     get(r, s, n);
-    s[n] = '\0';
+    s[r->bad ? 0 : n] = '\0';
 }
 
+int evlog_record_peek(const uint8_t *p, size_t len, uint8_t *kind, uint64_t *ts_us)
+{
+    if (len < 10)
+        return SK_ECORRUPT;
+    *kind = p[0];
+    *ts_us = evlog_rd64(p + 2);
+    return 0;
+}
+
+/* Only the fields the record holds are written, so a reader that decodes
+ * millions of events into one struct does not clear 400 bytes each time. */
 int evlog_record_decode(const uint8_t *p, size_t len, struct sk_event *ev)
 {
     struct rd r = { p, p + len, 0 };
-    memset(ev, 0, sizeof(*ev));
     ev->kind = get_u8(&r);
     ev->proto = get_u8(&r);
     ev->ts_us = get_u64(&r);
@@ -207,6 +232,8 @@ int evlog_record_decode(const uint8_t *p, size_t len, struct sk_event *ev)
         d->opcode = get_u8(&r);
         d->qname_len = get_u8(&r);
         get(&r, d->qname, d->qname_len);
+        if (r.bad)
+            d->qname_len = 0;
         d->qtype = get_u16(&r);
         d->qclass = get_u16(&r);
         d->rcode = get_u16(&r);
@@ -216,6 +243,8 @@ int evlog_record_decode(const uint8_t *p, size_t len, struct sk_event *ev)
         d->resp_len = get_u16(&r);
         d->ancount = get_u16(&r);
         d->ecs_af = get_u8(&r);
+        d->ecs_source = d->ecs_scope = 0;
+        memset(d->ecs_addr, 0, sizeof(d->ecs_addr));
         if (d->ecs_af == 4 || d->ecs_af == 6) {
             d->ecs_source = get_u8(&r);
             d->ecs_scope = get_u8(&r);
@@ -235,14 +264,74 @@ int evlog_record_decode(const uint8_t *p, size_t len, struct sk_event *ev)
     return 0;
 }
 
+/* Is there a whole good record at buf[0..len)? */
+static int frame_ok(const uint8_t *buf, size_t len, uint32_t *plen)
+{
+    if (len < EVLOG_FRAME_LEN)
+        return 0;
+    uint32_t n = evlog_rd32(buf);
+    if (n == 0 || n > EVLOG_PAYLOAD_MAX || len - EVLOG_FRAME_LEN < n)
+        return 0;
+    if (crc32c(0, buf + EVLOG_FRAME_LEN, n) != evlog_rd32(buf + 4))
+        return 0;
+    *plen = n;
+    return 1;
+}
+
+enum evlog_scan_item evlog_frame_scan(const uint8_t *buf, size_t len, int eof, size_t *adv,
+                                      uint32_t *plen)
+{
+    const size_t whole = EVLOG_FRAME_LEN + EVLOG_PAYLOAD_MAX;
+    if (len == 0) {
+        *adv = 0;
+        return eof ? EVLOG_SCAN_END : EVLOG_SCAN_MORE;
+    }
+    if (frame_ok(buf, len, plen)) {
+        *adv = EVLOG_FRAME_LEN + *plen;
+        return EVLOG_SCAN_RECORD;
+    }
+    /* Not a good record; but it may be one not read in full yet. */
+    if (!eof && len < whole) {
+        uint32_t n = len >= 4 ? evlog_rd32(buf) : 1;
+        if (len < EVLOG_FRAME_LEN ||
+            (n > 0 && n <= EVLOG_PAYLOAD_MAX && len - EVLOG_FRAME_LEN < n)) {
+            *adv = 0;
+            return EVLOG_SCAN_MORE;
+        }
+    }
+    /* Damage: find the next offset where a good record starts. Without
+     * eof, stop where a record could still run past the buffer. */
+    size_t off = 1;
+    for (; off < len; off++) {
+        if (!eof && len - off < whole)
+            break;
+        /* A cheap test of the length field first: most offsets fail it. */
+        if (len - off >= 4) {
+            uint32_t n = evlog_rd32(buf + off);
+            if (n == 0 || n > EVLOG_PAYLOAD_MAX)
+                continue;
+        }
+        if (frame_ok(buf + off, len - off, plen))
+            break;
+    }
+    *adv = off;
+    return EVLOG_SCAN_BAD;
+}
+
+int evlog_schema_supported(uint16_t schema)
+{
+    return schema >= 1 && schema <= SK_EVENT_SCHEMA;
+}
+
 int evlog_header_encode(const struct evlog_file_header *h, uint8_t *out, size_t cap)
 {
     struct wr w = { out, out + cap, 0 };
     put(&w, EVLOG_MAGIC, 8);
-    put_u16(&w, h->format);
+    put_u16(&w, EVLOG_FORMAT);
     put_u16(&w, h->schema);
     put_u64(&w, h->start_us);
     put_u64(&w, h->segment);
+    put_u64(&w, h->first_seq);
     put_str(&w, h->node, 255);
     if (w.bad)
         return SK_ENOSPACE;
@@ -262,14 +351,17 @@ int evlog_header_decode(const uint8_t *p, size_t len, struct evlog_file_header *
     struct rd r = { p + 8, p + len, 0 };
     h->format = get_u16(&r);
     h->schema = get_u16(&r);
+    if (h->format != 1 && h->format != 2)
+        return SK_ECORRUPT;
     h->start_us = get_u64(&r);
     h->segment = get_u64(&r);
+    h->first_seq = h->format >= 2 ? get_u64(&r) : 0;
     get_str(&r, h->node, sizeof(h->node));
     size_t body = (size_t)(r.p - p);
     uint32_t crc = get_u32(&r);
     if (r.bad)
-        return SK_ENOSPACE;
-    if (crc != crc32c(0, p, body) || h->format != EVLOG_FORMAT)
+        return len >= EVLOG_HEADER_MAX ? SK_ECORRUPT : SK_ENOSPACE;
+    if (crc != crc32c(0, p, body))
         return SK_ECORRUPT;
     return (int)(body + 4);
 }

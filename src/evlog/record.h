@@ -1,15 +1,21 @@
 /* evlog/record.h -- the on-disk form of an event: CRC-framed records.
  *
- * A log file starts with a header, then holds records back to back:
+ * A plain segment file starts with a header, then holds records back to
+ * back:
  *
  *   header:  "SKEVLOG1" | u16 format | u16 schema | u64 start_us |
- *            u64 segment id | u8 node_len | node | u32 crc32c(all before)
+ *            u64 segment id | u64 first_seq (format >= 2) |
+ *            u8 node_len | node | u32 crc32c(all before)
  *   record:  u32 payload_len | u32 crc32c(payload) | payload
  *
  * Integers are little-endian. The payload is the event, field by field,
  * addresses and names at their real length (see record.c); a reader can
  * resynchronise after a torn or corrupt record by CRC. The record's index
- * in its file plus the segment id and node form the event id. */
+ * in its file plus the segment id and node form the event id; first_seq
+ * plus the index is the record's sequence number, which counts every
+ * record a node ever stored (see docs/events.md). Closed segments may be
+ * compressed into another container (evlog/segment.h) that holds the same
+ * header and records. */
 #ifndef SK_EVLOG_RECORD_H
 #define SK_EVLOG_RECORD_H
 
@@ -19,30 +25,97 @@
 #include "evlog/event.h"
 
 #define EVLOG_MAGIC       "SKEVLOG1"
-#define EVLOG_FORMAT      1
+#define EVLOG_FORMAT      2    /* written; format 1 (no first_seq) is still read */
 #define EVLOG_FRAME_LEN   8    /* length + crc */
 #define EVLOG_PAYLOAD_MAX 1024 /* larger than any encoded event */
-#define EVLOG_HEADER_MAX  (8 + 2 + 2 + 8 + 8 + 1 + 255 + 4)
+#define EVLOG_HEADER_MAX  (8 + 2 + 2 + 8 + 8 + 8 + 1 + 255 + 4)
 
 /* Encode ev as a whole framed record into out[0..cap). Returns the record
  * length (frame included) or SK_ENOSPACE. */
 int evlog_record_encode(const struct sk_event *ev, uint8_t *out, size_t cap);
 
-/* Decode the payload p[0..len) into *ev. Returns 0 or SK_ECORRUPT. */
+/* Decode the payload p[0..len) into *ev. Returns 0 or SK_ECORRUPT. Only
+ * the fields the record holds are set: the bytes of qname past qname_len
+ * and the union members of other kinds are not (a reader that decodes
+ * millions of events into one struct does not clear it each time). */
 int evlog_record_decode(const uint8_t *p, size_t len, struct sk_event *ev /* OUT */);
+
+/* The kind and timestamp of payload p[0..len) without decoding the rest.
+ * Returns 0 or SK_ECORRUPT (too short). */
+int evlog_record_peek(const uint8_t *p, size_t len, uint8_t *kind /* OUT */,
+                      uint64_t *ts_us /* OUT */);
 
 struct evlog_file_header {
     uint16_t format, schema;
     uint64_t start_us;
     uint64_t segment;
+    uint64_t first_seq; /* sequence number of record 0; 0 in format 1 */
     char node[256];
 };
 
-/* Encode a file header; returns its length or SK_ENOSPACE. */
+/* Encode a file header (always in EVLOG_FORMAT, whatever h->format says);
+ * returns its length or SK_ENOSPACE. */
 int evlog_header_encode(const struct evlog_file_header *h, uint8_t *out, size_t cap);
 
 /* Decode a file header from p[0..len); returns the header length, or
- * SK_ECORRUPT (bad magic, CRC or format), or SK_ENOSPACE (need more). */
+ * SK_ECORRUPT (bad magic, CRC or an unknown format), or SK_ENOSPACE (need
+ * more). The schema is not checked here: see evlog_schema_supported(). */
 int evlog_header_decode(const uint8_t *p, size_t len, struct evlog_file_header *h /* OUT */);
+
+/* True if records of this schema can be decoded by this build. */
+int evlog_schema_supported(uint16_t schema);
+
+/* What evlog_frame_scan() found at the start of a buffer. */
+enum evlog_scan_item {
+    EVLOG_SCAN_END = 0,    /* no bytes left (only with eof) */
+    EVLOG_SCAN_RECORD = 1, /* a record whose CRC checks: *adv bytes, payload *plen */
+    EVLOG_SCAN_BAD = 2,    /* *adv damaged bytes, up to the next good record or the end */
+    EVLOG_SCAN_MORE = 3,   /* cannot tell yet: read more bytes (only without eof) */
+};
+
+/* Look at the framed records in buf[0..len), the bytes at a reader's
+ * position; eof says no bytes follow them. A record counts only if its
+ * length is plausible and its CRC checks; damaged bytes are skipped up to
+ * the next offset where a good record starts. Without eof, a stretch of
+ * damage may be reported in pieces (EVLOG_SCAN_BAD more than once in a row):
+ * the caller joins them. */
+enum evlog_scan_item evlog_frame_scan(const uint8_t *buf, size_t len, int eof,
+                                      size_t *adv /* OUT */, uint32_t *plen /* OUT */);
+
+/* Little-endian loads and stores shared by the evlog modules. */
+static inline uint16_t evlog_rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
+
+static inline uint32_t evlog_rd32(const uint8_t *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static inline uint64_t evlog_rd64(const uint8_t *p)
+{
+    return (uint64_t)evlog_rd32(p) | (uint64_t)evlog_rd32(p + 4) << 32;
+}
+
+static inline void evlog_wr16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void evlog_wr32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)v;
+    p[1] = (uint8_t)(v >> 8);
+    p[2] = (uint8_t)(v >> 16);
+    p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void evlog_wr64(uint8_t *p, uint64_t v)
+{
+    evlog_wr32(p, (uint32_t)v);
+    evlog_wr32(p + 4, (uint32_t)(v >> 32));
+}
 
 #endif
