@@ -20,6 +20,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "domains/family.h"
+#include "evlog/event.h"
 
 struct parse_ctx {
     const char *path;
@@ -340,6 +341,11 @@ static int seized_key(struct parse_ctx *c, const char *key, const char *v)
     }
     if (!strcmp(key, "family")) {
         s->family_set = true;
+        /* Events carry the family in SK_FAMILY_MAX bytes. */
+        if (strlen(v) >= SK_FAMILY_MAX) {
+            cfg_error(c, "%s: expected a name of 1 to %d characters", key, SK_FAMILY_MAX - 1);
+            return -1;
+        }
         return parse_name_token(c, key, v, s->family);
     }
     if (!strcmp(key, "dga")) {

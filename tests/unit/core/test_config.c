@@ -159,6 +159,9 @@ static const struct bad_case bad_cases[] = {
     { "[server]\nnode = has space\n",
       "2: node: 'has space' may only hold letters, digits, '-', '_' and '.'" },
     { "[log]\nrotate = 1\n", "2: unknown key 'rotate' in [log]" },
+    { "[dns]\nlisten = 127.0.0.1:53\n[seized.a]\nfile = a\nfamily = "
+      "a-family-name-far-too-long-for-events\n",
+      "5: family: expected a name of 1 to 31 characters" },
 };
 
 static void test_bad_values(void **state)
