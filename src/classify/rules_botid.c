@@ -13,17 +13,6 @@
 static const char hexdig[] = "0123456789abcdef";
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int hexval(uint8_t c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Both alphabets: standard (+/) and URL-safe (-_). */
 static int b64val(uint8_t c)
 {
@@ -47,7 +36,7 @@ static long hex_decode(const uint8_t *p, size_t n, uint8_t *out)
     if (n % 2 != 0)
         return -1;
     for (size_t i = 0; i < n; i += 2) {
-        int h = hexval(p[i]), l = hexval(p[i + 1]);
+        int h = rules__hexval(p[i]), l = rules__hexval(p[i + 1]);
         if (h < 0 || l < 0)
             return -1;
         out[i / 2] = (uint8_t)(h << 4 | l);

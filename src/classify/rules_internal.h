@@ -212,4 +212,16 @@ bool rules__field_next(const struct rules_input *in, struct rules_scratch *s, ui
  * limit or an error). */
 int rules__regex(struct rules_scratch *s, const pcre2_code *re, const uint8_t *p, size_t len);
 
+/* The value of one hex digit, or -1. */
+static inline int rules__hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 #endif

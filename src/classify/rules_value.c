@@ -15,17 +15,6 @@
 #include "core/err.h"
 #include "core/xalloc.h"
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 const char *rules__text(const struct rules_val *v, uint8_t **out, size_t *out_len)
 {
     if (v->len > RULES_PATTERN_MAX * 4)
@@ -62,8 +51,8 @@ const char *rules__text(const struct rules_val *v, uint8_t **out, size_t *out_le
             b[n++] = '\0';
             break;
         case 'x': {
-            int h = i + 1 < v->len ? hexval(v->p[i + 1]) : -1;
-            int l = i + 2 < v->len ? hexval(v->p[i + 2]) : -1;
+            int h = i + 1 < v->len ? rules__hexval(v->p[i + 1]) : -1;
+            int l = i + 2 < v->len ? rules__hexval(v->p[i + 2]) : -1;
             if (h < 0 || l < 0) {
                 free(b);
                 return "\\x needs two hex digits";
@@ -111,7 +100,7 @@ static const char *hex_bytes(const struct rules_val *v, bool wild, uint8_t **out
             b[n] = 0;
             m[n++] = 0;
         } else {
-            int h = hexval(c), l = hexval(v->p[i + 1]);
+            int h = rules__hexval(c), l = rules__hexval(v->p[i + 1]);
             if (h < 0 || l < 0) {
                 why = "hex: expected pairs of hex digits";
                 break;
@@ -187,7 +176,7 @@ const char *rules__number(const char *p, size_t len, uint32_t max, uint32_t *out
     if (i == len)
         return "expected a number";
     for (; i < len; i++) {
-        int d = base == 16 ? hexval(p[i]) : (p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : -1);
+        int d = base == 16 ? rules__hexval(p[i]) : (p[i] >= '0' && p[i] <= '9' ? p[i] - '0' : -1);
         if (d < 0)
             return "expected a number";
         v = v * base + (unsigned)d;

@@ -202,13 +202,7 @@ int cmd_blocklist(int argc, char **argv)
             rc = check_dname("SOA rname", optarg);
             break;
         default:
-            if (optopt)
-                fprintf(stderr, "sinkhole blocklist: option needs a value or is unknown: -%c\n",
-                        optopt);
-            else
-                fprintf(stderr, "sinkhole blocklist: unknown option '%s'\n", argv[optind - 1]);
-            fprintf(stderr, "Try 'sinkhole blocklist --help'.\n");
-            return 2;
+            return cli_bad_option("blocklist", argv);
         }
         if (rc)
             return rc;

@@ -330,13 +330,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
             break;
         case '?':
         default:
-            if (optopt)
-                fprintf(stderr, "sinkhole domains: option needs a value or is unknown: -%c\n",
-                        optopt);
-            else
-                fprintf(stderr, "sinkhole domains: unknown option '%s'\n", argv[optind - 1]);
-            fprintf(stderr, "Try 'sinkhole domains --help'.\n");
-            return 2;
+            return cli_bad_option("domains", argv);
         }
         if (rc)
             return rc;

@@ -12,4 +12,8 @@ int cmd_export(int argc, char **argv);
 int cmd_domains(int argc, char **argv);
 int cmd_blocklist(int argc, char **argv);
 
+/* For getopt_long's '?': tell which option of `sinkhole CMD` was unknown
+ * or lacked its value, point to --help, and return 2. */
+int cli_bad_option(const char *cmd, char **argv);
+
 #endif

@@ -1,4 +1,5 @@
 /* cli/main.c -- the sinkhole binary: dispatch to a subcommand. */
+#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -78,5 +79,15 @@ int main(int argc, char **argv)
             return commands[i].run(argc - 1, argv + 1);
     fprintf(stderr, "sinkhole: unknown command '%s'\n\n", cmd);
     usage(stderr);
+    return 2;
+}
+
+int cli_bad_option(const char *cmd, char **argv)
+{
+    if (optopt)
+        fprintf(stderr, "sinkhole %s: option needs a value or is unknown: -%c\n", cmd, optopt);
+    else
+        fprintf(stderr, "sinkhole %s: unknown option '%s'\n", cmd, argv[optind - 1]);
+    fprintf(stderr, "Try 'sinkhole %s --help'.\n", cmd);
     return 2;
 }

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/strpool.h"
 #include "domains/dga.h"
 
 static const struct domains_family *const registry[] = {
@@ -284,8 +285,7 @@ struct domains_static {
     char description[512];
     char source[512];
     char active[128];
-    char *text; /* names, NUL-separated */
-    size_t text_len, text_cap;
+    struct strpool text; /* the names */
     struct static_name *names;
     size_t n, cap;
 };
@@ -302,7 +302,7 @@ int domains_run_day(const struct domains_run *run, int32_t day, domains_emit_fn 
         for (size_t i = 0; i < s->n; i++) {
             if (!static_active(&s->names[i], day))
                 continue;
-            int rc = emit(arg, s->text + s->names[i].off, s->names[i].len);
+            int rc = emit(arg, strpool_str(&s->text, s->names[i].off), s->names[i].len);
             if (rc)
                 return rc;
         }
@@ -511,7 +511,9 @@ static int range_static(const struct domains_run *run, int32_t from, int32_t to,
         int32_t last = sn->last < to ? sn->last : to;
         if (first > last)
             continue;
-        struct domains_name out = { s->text + sn->off, sn->len, s->fname, "list", first, last };
+        struct domains_name out = {
+            strpool_str(&s->text, sn->off), sn->len, s->fname, "list", first, last
+        };
         int rc = cb(&out, arg);
         if (rc)
             return rc;
@@ -595,21 +597,12 @@ static int static_add(struct domains_static *s, const char *name, size_t len, in
         s->names = nn;
         s->cap = cap;
     }
-    if (s->text_len + len + 1 > s->text_cap) {
-        size_t cap = s->text_cap ? s->text_cap * 2 : 4096;
-        while (cap < s->text_len + len + 1)
-            cap *= 2;
-        char *nt = realloc(s->text, cap);
-        if (nt == NULL)
-            return SK_ERR(ENOMEM);
-        s->text = nt;
-        s->text_cap = cap;
-    }
-    memcpy(s->text + s->text_len, name, len);
-    s->text[s->text_len + len] = '\0';
-    s->names[s->n] = (struct static_name){ (uint32_t)s->text_len, (uint16_t)len, first, last };
+    size_t off;
+    int rc = strpool_put(&s->text, name, len, &off);
+    if (rc)
+        return rc;
+    s->names[s->n] = (struct static_name){ (uint32_t)off, (uint16_t)len, first, last };
     s->n++;
-    s->text_len += len + 1;
     return 0;
 }
 
@@ -755,7 +748,7 @@ void domains_static_free(struct domains_static *s)
 {
     if (s == NULL)
         return;
-    free(s->text);
+    strpool_free(&s->text);
     free(s->names);
     free(s);
 }

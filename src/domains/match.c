@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/err.h"
+#include "core/strpool.h"
 
 struct mentry {
     size_t name; /* arena offset of the name */
@@ -20,8 +21,7 @@ struct mentry {
 };
 
 struct domains_match {
-    char *arena;
-    size_t used, cap;
+    struct strpool arena;
     struct mentry *e;
     size_t n, ecap;
     uint32_t *slot; /* entry index + 1 */
@@ -39,7 +39,7 @@ void domains_match_free(struct domains_match *m)
 {
     if (m == NULL)
         return;
-    free(m->arena);
+    strpool_free(&m->arena);
     free(m->e);
     free(m->slot);
     free(m->hits);
@@ -68,7 +68,7 @@ static int grow_slots(struct domains_match *m)
     if (slot == NULL)
         return SK_ERR(ENOMEM);
     for (size_t i = 0; i < m->n; i++) {
-        const char *s = m->arena + m->e[i].name;
+        const char *s = strpool_str(&m->arena, m->e[i].name);
         size_t h = hash_name(s, strlen(s)) & (nslot - 1);
         while (slot[h])
             h = (h + 1) & (nslot - 1);
@@ -89,7 +89,7 @@ static struct mentry *lookup(const struct domains_match *m, const char *name, si
     size_t h = hash_name(name, len) & (m->nslot - 1);
     while (m->slot[h]) {
         struct mentry *e = &m->e[m->slot[h] - 1];
-        const char *s = m->arena + e->name;
+        const char *s = strpool_str(&m->arena, e->name);
         if (strncmp(s, name, len) == 0 && s[len] == '\0')
             return e;
         h = (h + 1) & (m->nslot - 1);
@@ -97,25 +97,6 @@ static struct mentry *lookup(const struct domains_match *m, const char *name, si
     if (slot_out)
         *slot_out = h;
     return NULL;
-}
-
-static int arena_put(struct domains_match *m, const char *s, size_t len, size_t *off)
-{
-    if (m->used + len + 1 > m->cap) {
-        size_t cap = m->cap ? m->cap * 2 : 65536;
-        while (cap < m->used + len + 1)
-            cap *= 2;
-        char *na = realloc(m->arena, cap);
-        if (na == NULL)
-            return SK_ERR(ENOMEM);
-        m->arena = na;
-        m->cap = cap;
-    }
-    memcpy(m->arena + m->used, s, len);
-    m->arena[m->used + len] = '\0';
-    *off = m->used;
-    m->used += len + 1;
-    return 0;
 }
 
 static int add_name(struct domains_match *m, const char *name, size_t len, size_t seen_off,
@@ -144,7 +125,7 @@ static int add_name(struct domains_match *m, const char *name, size_t len, size_
         m->ecap = cap;
     }
     size_t off;
-    int rc = arena_put(m, name, len, &off);
+    int rc = strpool_put(&m->arena, name, len, &off);
     if (rc)
         return rc;
     m->e[m->n] = (struct mentry){ off, seen_off == SIZE_MAX ? off : seen_off, line };
@@ -267,8 +248,13 @@ int domains_match_cb(const struct domains_name *n, void *arg)
     /* No names are added while generating, so the arena does not move
      * and these pointers stay valid until the matcher is freed. */
     m->hits[m->nhits++] = (struct domains_hit){
-        m->arena + e->name, m->arena + e->seen, e->line,     n->family,
-        n->variant,         n->first_day,       n->last_day,
+        strpool_str(&m->arena, e->name),
+        strpool_str(&m->arena, e->seen),
+        e->line,
+        n->family,
+        n->variant,
+        n->first_day,
+        n->last_day,
     };
     return 0;
 }
