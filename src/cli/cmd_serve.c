@@ -300,10 +300,17 @@ static int serve_run(struct serve *srv)
                                 .retain_s = (uint64_t)cfg->retain_days * 86400u,
                                 .retain_bytes = (uint64_t)cfg->retain_mb << 20,
                                 .tap = cfg->tap };
-    if (evlog_open(&eo, &srv->evlog) != 0)
-        return 1;
+    if (!cfg->log_enabled) {
+        /* Workers get no queue: nothing is recorded, not even counted as
+         * dropped. Only for measuring what the log costs. */
+        log_warn("serve", "[log] enabled = no: no event is recorded");
+        snprintf(srv->events_file, sizeof(srv->events_file), "(none: [log] enabled = no)");
+    } else {
+        if (evlog_open(&eo, &srv->evlog) != 0)
+            return 1;
+        snprintf(srv->events_file, sizeof(srv->events_file), "%s", evlog_path(srv->evlog));
+    }
     srv->shared.evlog = srv->evlog;
-    snprintf(srv->events_file, sizeof(srv->events_file), "%s", evlog_path(srv->evlog));
     srv->shared.rrl = rrl_new(cfg);
 
     srv->nworkers = cfg->workers;
@@ -340,7 +347,7 @@ static int serve_run(struct serve *srv)
             "serve",
             "sinkhole %s node %s: DNS on %s (UDP+TCP), %d workers, %zu names in %d lists, events to %s",
             SK_VERSION, cfg->node, addrs[0] ? addrs : "(none)", srv->nworkers,
-            seized_count(z->matcher), z->cfg->n_seized, evlog_path(srv->evlog));
+            seized_count(z->matcher), z->cfg->n_seized, srv->events_file);
         write_stats(srv);
         uint64_t next_stats = sk_clock_mono_us() + (uint64_t)cfg->stats_interval_ms * 1000u;
         while (!atomic_load(&srv->stop)) {

@@ -398,6 +398,14 @@ static int log_key(struct parse_ctx *c, const char *key, const char *v)
         return parse_u32(c, key, v, 0, 1u << 20, &cfg->rotate_mb);
     if (!strcmp(key, "rotate_s"))
         return parse_u32(c, key, v, 0, 31 * 86400, &cfg->rotate_s);
+    if (!strcmp(key, "enabled")) {
+        if (!strcmp(v, "yes") || !strcmp(v, "no")) {
+            cfg->log_enabled = !strcmp(v, "yes");
+            return 0;
+        }
+        cfg_error(c, "%s: expected yes or no, got '%s'", key, v);
+        return -1;
+    }
     if (!strcmp(key, "compress")) {
         if (!strcmp(v, "zstd") || !strcmp(v, "none")) {
             cfg->compress = !strcmp(v, "zstd");
@@ -603,6 +611,7 @@ static void set_defaults(struct sk_config *cfg, const char *path)
     cfg->rrl_size = 1u << 20;
     cfg->tcp_idle_timeout_ms = 10000;
     cfg->tcp_max_connections = 10000;
+    cfg->log_enabled = true;
     cfg->flush_ms = 1000;
     cfg->queue_size = 65536;
     cfg->rotate_mb = 256;

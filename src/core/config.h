@@ -85,6 +85,7 @@ struct sk_config {
     int n_seized;
 
     /* [log] */
+    bool log_enabled; /* default true; false records nothing (benchmarks only) */
     uint32_t flush_ms;
     uint32_t queue_size;     /* events per worker queue */
     uint32_t rotate_mb;      /* new segment past this size; 0: never */

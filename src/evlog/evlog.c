@@ -20,10 +20,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
@@ -47,6 +49,8 @@ struct evlog_queue {
     _Atomic uint64_t appended;
     _Atomic uint64_t dropped;
     uint64_t cached_tail;
+    struct evlog *log;
+    uint64_t wake_bytes; /* wake a sleeping writer once this much waits */
     /* Consumer side. */
     _Alignas(64) _Atomic uint64_t tail;
     _Alignas(64) uint8_t *ring;
@@ -61,6 +65,11 @@ struct evlog {
     uint64_t rotate_bytes, rotate_us;
     pthread_t thread;
     _Atomic int stop;
+    /* The writer sleeps on wake_fd between batches (see writer_main);
+     * sleeping says so to producers whose ring is filling up. */
+    _Alignas(64) _Atomic int sleeping;
+    int wake_fd;
+    uint64_t nap_us, idle_max_us; /* sleep after a batch / longest sleep */
     struct evlog_closer *closer;
 
     /* Writer thread only. */
@@ -92,8 +101,19 @@ static uint64_t round_pow2(uint64_t v)
     return p;
 }
 
+static void wake_writer(struct evlog *log)
+{
+    if (atomic_exchange(&log->sleeping, 0)) {
+        uint64_t one = 1;
+        ssize_t w = write(log->wake_fd, &one, sizeof(one));
+        (void)w; /* EAGAIN: a wake-up is pending already */
+    }
+}
+
 int evlog_append(struct evlog_queue *q, const struct sk_event *ev)
 {
+    if (q == NULL)
+        return 0; /* no log */
     uint8_t rec[EVLOG_FRAME_LEN + EVLOG_PAYLOAD_MAX];
     int n = evlog_record_encode(ev, rec, sizeof(rec));
     if (n < 0) {
@@ -122,6 +142,16 @@ int evlog_append(struct evlog_queue *q, const struct sk_event *ev)
     atomic_store_explicit(&q->appended,
                           atomic_load_explicit(&q->appended, memory_order_relaxed) + 1,
                           memory_order_relaxed);
+    /* The writer wakes by itself every few ms while events come in; only
+     * a ring filling up faster than that needs it sooner. The flag is
+     * read first: it is written only when the writer sleeps or wakes, so
+     * the load is a cache hit on the fast path. */
+    if (head + (uint64_t)n - q->cached_tail > q->wake_bytes &&
+        atomic_load_explicit(&q->log->sleeping, memory_order_relaxed)) {
+        q->cached_tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+        if (head + (uint64_t)n - q->cached_tail > q->wake_bytes)
+            wake_writer(q->log);
+    }
     return 0;
 }
 
@@ -539,15 +569,54 @@ static void report_failing(struct evlog *log, uint64_t now)
     log->lost = 0;
 }
 
+static int queues_empty(struct evlog *log)
+{
+    for (int i = 0; i < log->nqueues; i++) {
+        struct evlog_queue *q = &log->queues[i];
+        if (atomic_load(&q->head) != atomic_load_explicit(&q->tail, memory_order_relaxed))
+            return 0;
+    }
+    return 1;
+}
+
+/* Sleep up to us microseconds, or until a producer or evlog_close()
+ * wakes the writer. The flag is raised before the last look at the
+ * rings, so an event appended meanwhile is either seen here or finds the
+ * flag up (and, if its ring is filling, wakes us). */
+static void writer_sleep(struct evlog *log, uint64_t us)
+{
+    atomic_store(&log->sleeping, 1);
+    if (queues_empty(log) && !atomic_load(&log->stop)) {
+        struct timespec ts = { (time_t)(us / 1000000u), (long)(us % 1000000u) * 1000 };
+        struct pollfd pfd = { .fd = log->wake_fd, .events = POLLIN };
+        if (ppoll(&pfd, 1, &ts, NULL) > 0) {
+            uint64_t v;
+            ssize_t r = read(log->wake_fd, &v, sizeof(v));
+            (void)r;
+        }
+    }
+    atomic_store(&log->sleeping, 0);
+}
+
+/* The writer drains every ring in one batch, then sleeps: nap_us after a
+ * batch (so writes are large and the thread wakes a few hundred times a
+ * second under load, not for every event), doubling while no events come
+ * up to idle_max_us (a few wake-ups a second when idle). Producers whose
+ * ring passes a quarter full wake it early; stopping wakes it at once.
+ * An event waits at most idle_max_us before it is written, and flushes
+ * come every flush_ms - idle_max_us, so none is at risk longer than
+ * flush_ms. */
 static void *writer_main(void *arg)
 {
     struct evlog *log = arg;
     uint64_t last_flush = sk_clock_mono_us();
+    uint64_t flush_us = (uint64_t)log->flush_ms * 1000u - log->idle_max_us;
+    uint64_t nap = log->nap_us;
     for (;;) {
         int stopping = atomic_load(&log->stop);
         uint64_t n = drain(log);
         uint64_t now = sk_clock_mono_us();
-        if (now - last_flush >= (uint64_t)log->flush_ms * 1000u) {
+        if (now - last_flush >= flush_us) {
             flush(log);
             last_flush = now;
         }
@@ -562,10 +631,20 @@ static void *writer_main(void *arg)
         report_failing(log, now);
         if (stopping)
             break;
-        if (n == 0) {
-            struct timespec ts = { 0, 1000000 };
-            nanosleep(&ts, NULL);
-        }
+        nap = n ? log->nap_us : (nap * 2 < log->idle_max_us ? nap * 2 : log->idle_max_us);
+        /* Never sleep past the next flush, rotation or retry. */
+        uint64_t until = last_flush + flush_us;
+        if (log->rotate_us && log->fd >= 0 && log->seg_recs > 0 &&
+            log->seg_opened + log->rotate_us < until)
+            until = log->seg_opened + log->rotate_us;
+        if (log->failing && log->retry_at < until)
+            until = log->retry_at;
+        now = sk_clock_mono_us();
+        uint64_t us = until > now ? until - now : 0;
+        if (us > nap)
+            us = nap;
+        if (us > 0)
+            writer_sleep(log, us);
     }
     /* The producers have stopped: take the last of it, one more try if
      * writing failed. */
@@ -642,6 +721,17 @@ int evlog_open(const struct evlog_options *opt, struct evlog **out)
     log->rotate_us = (uint64_t)opt->rotate_s * 1000000u;
     log->fd = -1;
     log->tap_fd = -1;
+    log->wake_fd = -1;
+    /* flush_ms >= 10 in practice; a tenth of it, 1 to 100 ms, is the
+     * longest an event waits in its ring. */
+    log->idle_max_us = (uint64_t)log->flush_ms * 100u;
+    if (log->idle_max_us > 100000u)
+        log->idle_max_us = 100000u;
+    if (log->idle_max_us < 1000u)
+        log->idle_max_us = 1000u;
+    if (log->idle_max_us >= (uint64_t)log->flush_ms * 1000u)
+        log->idle_max_us = (uint64_t)log->flush_ms * 500u;
+    log->nap_us = log->idle_max_us < 2000u ? log->idle_max_us : 2000u;
     log->next_seq = rec.next_seq;
     log->last_seg = rec.last_segment;
     atomic_store(&log->seq, rec.next_seq - 1);
@@ -684,18 +774,29 @@ int evlog_open(const struct evlog_options *opt, struct evlog **out)
     for (int i = 0; i < opt->nqueues; i++) {
         log->queues[i].ring = xmalloc(cap);
         log->queues[i].mask = cap - 1;
+        log->queues[i].log = log;
+        log->queues[i].wake_bytes = cap / 4;
     }
-    rc = pthread_create(&log->thread, NULL, writer_main, log);
+    log->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (log->wake_fd < 0) {
+        rc = -errno;
+        log_error("evlog", "eventfd: %s", strerror(errno));
+    } else {
+        rc = pthread_create(&log->thread, NULL, writer_main, log);
+        rc = rc ? -rc : 0;
+    }
     if (rc != 0) {
-        log_error("evlog", "cannot start writer: %s", strerror(rc));
+        log_error("evlog", "cannot start writer: %s", strerror(-rc));
         close_segment(log);
         evlog_closer_stop(log->closer, NULL);
         if (log->fd >= 0)
             close(log->fd);
         if (log->tap_fd >= 0)
             close(log->tap_fd);
+        if (log->wake_fd >= 0)
+            close(log->wake_fd);
         free_log(log);
-        return -rc;
+        return rc;
     }
     *out = log;
     return 0;
@@ -703,7 +804,7 @@ int evlog_open(const struct evlog_options *opt, struct evlog **out)
 
 struct evlog_queue *evlog_queue(struct evlog *log, int i)
 {
-    return &log->queues[i];
+    return log ? &log->queues[i] : NULL;
 }
 
 void evlog_get_stats(struct evlog *log, struct evlog_stats *st)
@@ -763,7 +864,11 @@ void evlog_close(struct evlog *log, struct evlog_stats *final)
     if (log == NULL)
         return;
     atomic_store(&log->stop, 1);
+    uint64_t one = 1;
+    ssize_t w = write(log->wake_fd, &one, sizeof(one));
+    (void)w;
     pthread_join(log->thread, NULL);
+    close(log->wake_fd);
     /* The closer finishes the last segment (compress, manifest) before it
      * stops, so a clean stop leaves every segment closed and listed. */
     struct evlog_closer_stats cs;

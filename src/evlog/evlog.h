@@ -7,7 +7,8 @@
  * as dropped and SK_EFULL returned.
  *
  * One writer thread drains every ring into the open segment file in whole
- * records, flushing (fdatasync) at least every flush_ms, and rotates to a
+ * records, in batches a few ms apart (it sleeps between them, longer when
+ * idle), flushing (fdatasync) at least every flush_ms, and rotates to a
  * new segment by size and by age; it also writes the optional JSON-lines
  * tap. A second, background thread takes each closed segment, compresses
  * it (evlog/segment.h), records it with its SHA-256 in the manifest
@@ -84,11 +85,16 @@ struct evlog_stats {
  * and *out, or -errno / SK_EINVAL with a logged reason. */
 int evlog_open(const struct evlog_options *opt, struct evlog **out /* OUT */);
 
-/* Queue i (0 <= i < nqueues) for one producer thread. */
+/* Queue i (0 <= i < nqueues) for one producer thread. With log NULL
+ * (`[log] enabled = no`: nothing is recorded) it returns NULL, which
+ * evlog_append() takes as "no log". */
 struct evlog_queue *evlog_queue(struct evlog *log, int i);
 
 /* Hand ev to the log. Returns 0, or SK_EFULL if the event was dropped
- * (counted). Safe only from the queue's one producer thread. */
+ * (counted). Safe only from the queue's one producer thread. q NULL:
+ * returns 0 at once. Never blocks; it makes one system call (waking the
+ * writer) only when its ring passes a quarter full while the writer
+ * sleeps. */
 int evlog_append(struct evlog_queue *q, const struct sk_event *ev);
 
 /* Sum of the counters (any thread). */

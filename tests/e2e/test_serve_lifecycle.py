@@ -275,6 +275,24 @@ def test_stats(res):
     d.check_stop(res, "stats_interval daemon")
 
 
+def test_log_disabled(res):
+    """[log] enabled = no: queries are answered, nothing is recorded, and
+    stats.json says no event was appended (none dropped either)."""
+    d = Daemon([("a", {"names": ["a.example"]})], log={"enabled": "no"}, tag="nolog").start()
+    for i in range(20):
+        r = udp_query(d.addr, "n%d.a.example" % i, "A")
+        res.check(r is not None and r.rcode == "NOERROR" and len(r.answer) == 1,
+                  "log off: query %d answered" % i, r)
+    st = d.stats()
+    res.check(st["dns"]["queries"] >= 20, "log off: queries counted", st["dns"])
+    res.eq((st["events"]["appended"], st["events"]["dropped"], st["events"]["written"]),
+           (0, 0, 0), "log off: no event appended, dropped or written")
+    res.check("enabled = no" in d.stderr(), "log off: said at start", d.stderr()[-300:])
+    d.check_stop(res, "log-off daemon")
+    seg = [f for f in os.listdir(d.events_dir)] if os.path.isdir(d.events_dir) else []
+    res.eq(seg, [], "log off: no segment written")
+
+
 def test_stop_in_flight(res, sig):
     """Queries in flight on UDP and TCP when the signal arrives: exit 0 and
     every answered query is in the log."""
@@ -378,6 +396,7 @@ def body(res):
     test_start_failures(res)
     test_reload(res)
     test_stats(res)
+    test_log_disabled(res)
     test_stop_in_flight(res, signal.SIGTERM)
     test_stop_in_flight(res, signal.SIGINT)
 

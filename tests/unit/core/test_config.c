@@ -67,6 +67,7 @@ static void test_full_config(void **state)
                   "file = /abs/other.txt\n"
                   "answer_a = 198.51.100.1\n"
                   "[log]\n"
+                  "enabled = no\n"
                   "flush_ms = 250\n",
                   &cfg, err, sizeof(err));
     assert_int_equal(rc, 0);
@@ -106,6 +107,7 @@ static void test_full_config(void **state)
     assert_int_equal(cfg->seized[1].answers.n_aaaa, 0);
     assert_string_equal(cfg->seized[1].family, "other");
     assert_int_equal(cfg->flush_ms, 250);
+    assert_false(cfg->log_enabled);
     config_free(cfg);
 }
 
@@ -125,6 +127,7 @@ static void test_defaults(void **state)
     assert_true(cfg->workers >= 1);
     assert_int_equal(cfg->n_ns, 1); /* the SOA mname */
     assert_int_equal(cfg->flush_ms, 1000);
+    assert_true(cfg->log_enabled);
     config_free(cfg);
 }
 
@@ -159,6 +162,8 @@ static const struct bad_case bad_cases[] = {
     { "[server]\nnode = has space\n",
       "2: node: 'has space' may only hold letters, digits, '-', '_' and '.'" },
     { "[log]\nrotate = 1\n", "2: unknown key 'rotate' in [log]" },
+    { "[dns]\nlisten = 127.0.0.1:53\n[log]\nenabled = off\n",
+      "4: enabled: expected yes or no, got 'off'" },
     { "[dns]\nlisten = 127.0.0.1:53\n[seized.a]\nfile = a\nfamily = "
       "a-family-name-far-too-long-for-events\n",
       "5: family: expected a name of 1 to 31 characters" },
