@@ -36,7 +36,8 @@
 #   BENCH_TIMEOUT=0.25  seconds after which a query counts as lost
 #   BENCH_NAMES=100000  seized names
 #   BENCH_RATE=         open-loop rate (default: derived, see above)
-#   BENCH_SERVERS="echo nsd knot sinkhole"   which to run
+#   BENCH_SERVERS="echo nsd knot sinkhole nolog"   which to run (nolog: the
+#                       sinkhole with [log] enabled = no, for the cost of the log)
 #   BENCH_OUT=bench/out  where results.md and the raw results are copied
 #   BENCH_QUIET_WAIT=60 seconds to wait for other work on the machine to end
 #                       before each run (a run that shared the machine
@@ -62,7 +63,7 @@ SOCKETS=${BENCH_SOCKETS:-8}
 # microseconds, or in a few milliseconds on a busy machine).
 TIMEOUT=${BENCH_TIMEOUT:-0.25}
 NAMES=${BENCH_NAMES:-100000}
-SERVERS=${BENCH_SERVERS:-echo nsd knot sinkhole}
+SERVERS=${BENCH_SERVERS:-echo nsd knot sinkhole nolog}
 OUT=${BENCH_OUT:-$SRC/bench/out}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
 PATIENCE=$((${BENCH_PATIENCE_MIN:-30} * 60)) # after this, no more waiting or repeating
@@ -320,7 +321,7 @@ python3 "$HERE/mkdata.py" "$TMP" --names "$NAMES"
 read -r -a ports < <(python3 - <<'EOF'
 import socket
 held, out = [], []
-while len(out) < 4:
+while len(out) < 5:
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     u.bind(("127.0.0.1", 0))
     p = u.getsockname()[1]
@@ -338,6 +339,7 @@ PORT[echo]=${ports[0]}
 PORT[nsd]=${ports[1]}
 PORT[knot]=${ports[2]}
 PORT[sinkhole]=${ports[3]}
+PORT[nolog]=${ports[4]}
 
 cat >"$TMP/nsd/nsd.conf" <<EOF
 # NSD: one server process, no rate limiting, everything in the temp dir.
@@ -409,6 +411,10 @@ rrl_ratelimit = 0
 file = $TMP/names.txt
 family = bench
 EOF
+# The same sinkhole with the event log off: what the log costs.
+sed -e "s|^listen = .*|listen = 127.0.0.1:${PORT[nolog]}|" \
+    -e "s|^data_dir = .*|data_dir = $TMP/data-nolog|" "$TMP/sinkhole.ini" >"$TMP/nolog.ini"
+printf '[log]\nenabled = no\n' >>"$TMP/nolog.ini"
 
 # ---- start the servers ----
 
@@ -427,6 +433,10 @@ for s in $SERVERS; do
     sinkhole)
         [ -x "$SINKHOLE" ] || { log "$SINKHOLE missing, skipped"; continue; }
         start_server sinkhole "$SINKHOLE" serve -c "$TMP/sinkhole.ini"
+        ;;
+    nolog)
+        [ -x "$SINKHOLE" ] || { log "$SINKHOLE missing, skipped"; continue; }
+        start_server nolog "$SINKHOLE" serve -c "$TMP/nolog.ini"
         ;;
     *)
         log "unknown server $s"
@@ -597,6 +607,14 @@ report() {
                         (p9 > 0 ? s9 / p9 : 0), (pd > 0 ? sd / pd : 0)
                 }'
         done
+        if [ -f "$TMP/res/nolog.closed" ]; then
+            awk -v sq="$(kv qps "$TMP/res/sinkhole.closed")" -v nq="$(kv qps "$TMP/res/nolog.closed")" \
+                -v sc="$(kv srv_cpu_s_per_mq "$TMP/res/sinkhole.closed")" -v nc="$(kv srv_cpu_s_per_mq "$TMP/res/nolog.closed")" \
+                'BEGIN {
+                    printf "sinkhole log on / log off (nolog): qps %.3f, CPU per query %.3f\n",
+                        (nq > 0 ? sq / nq : 0), (nc > 0 ? sc / nc : 0)
+                }'
+        fi
         echo "sinkhole counters (stats.json after stop): $SINK_STATS"
     else
         echo "sinkhole: not run ($SINKHOLE missing or did not start)"

@@ -155,9 +155,11 @@ static void write_stats(struct serve *srv)
     fprintf(f,
             "    \"tcp_connections\": {\"accepted\": %" PRIu64 ", \"closed\": %" PRIu64
             ", \"current\": %" PRIu64 ", \"idle_timeouts\": %" PRIu64 ", \"rejected\": %" PRIu64
-            ", \"oversize\": %" PRIu64 "}\n  },\n",
+            ", \"oversize\": %" PRIu64 "},\n",
             CTR_GET(c.tcp_accepted), CTR_GET(c.tcp_closed), CTR_GET(c.tcp_current),
             CTR_GET(c.tcp_idle_timeouts), CTR_GET(c.tcp_rejected), CTR_GET(c.tcp_oversize));
+    fprintf(f, "    \"proxy\": {\"proxied\": %" PRIu64 ", \"bad\": %" PRIu64 "}\n  },\n",
+            CTR_GET(c.proxied), CTR_GET(c.proxy_bad));
     /* seq and durable are sequence numbers (docs/events.md): every event
      * numbered up to durable is on disk. */
     char evfile[4200] = "";

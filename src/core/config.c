@@ -170,21 +170,38 @@ static int tok_ns(struct parse_ctx *c, const char *key, const char *tok, void *a
     return 0;
 }
 
-static int tok_exempt(struct parse_ctx *c, const char *key, const char *tok, void *arg)
+/* A list of prefixes being filled by tok_prefix(). */
+struct prefix_list {
+    struct sk_prefix *p;
+    int *n;
+    int max;
+};
+
+static int tok_prefix(struct parse_ctx *c, const char *key, const char *tok, void *arg)
 {
-    (void)arg;
-    struct sk_config *cfg = c->cfg;
-    if (cfg->n_rrl_exempt == CFG_EXEMPT_MAX) {
-        cfg_error(c, "%s: at most %d prefixes", key, CFG_EXEMPT_MAX);
+    struct prefix_list *l = arg;
+    if (*l->n == l->max) {
+        cfg_error(c, "%s: at most %d prefixes", key, l->max);
         return -1;
     }
-    if (sk_prefix_parse(tok, &cfg->rrl_exempt[cfg->n_rrl_exempt]) != 0) {
+    if (sk_prefix_parse(tok, &l->p[*l->n]) != 0) {
         cfg_error(c, "%s: expected ADDRESS or ADDRESS/LENGTH with zero host bits, got '%s'", key,
                   tok);
         return -1;
     }
-    cfg->n_rrl_exempt++;
+    (*l->n)++;
     return 0;
+}
+
+/* proxy_protocol = no | trusted senders (addresses or prefixes). */
+static int parse_trusted(struct parse_ctx *c, const char *key, const char *v, struct sk_prefix *p,
+                         int *n, int max)
+{
+    *n = 0;
+    if (!strcmp(v, "no"))
+        return 0;
+    struct prefix_list l = { p, n, max };
+    return each_token(c, key, v, tok_prefix, &l);
 }
 
 static int parse_name_token(struct parse_ctx *c, const char *key, const char *v, char *out)
@@ -316,8 +333,13 @@ static int dns_key(struct parse_ctx *c, const char *key, const char *v)
     }
     if (!strcmp(key, "rrl_size"))
         return parse_u32(c, key, v, 1024, 1u << 26, &cfg->rrl_size);
-    if (!strcmp(key, "rrl_exempt"))
-        return each_token(c, key, v, tok_exempt, NULL);
+    if (!strcmp(key, "rrl_exempt")) {
+        struct prefix_list l = { cfg->rrl_exempt, &cfg->n_rrl_exempt, CFG_EXEMPT_MAX };
+        return each_token(c, key, v, tok_prefix, &l);
+    }
+    if (!strcmp(key, "proxy_protocol"))
+        return parse_trusted(c, key, v, cfg->dns_proxy_trusted, &cfg->n_dns_proxy_trusted,
+                             CFG_TRUSTED_MAX);
     if (!strcmp(key, "tcp_idle_timeout")) {
         if (parse_u32(c, key, v, 1, 3600, &u) != 0)
             return -1;
@@ -471,7 +493,8 @@ static int begin_section(struct parse_ctx *c, const char *section)
 /* Keys whose value is a list: an indented line continues them. */
 static bool is_list_key(const char *name)
 {
-    static const char *const keys[] = { "listen", "answer_a", "answer_aaaa", "ns", "rrl_exempt" };
+    static const char *const keys[] = { "listen", "answer_a",   "answer_aaaa",
+                                        "ns",     "rrl_exempt", "proxy_protocol" };
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
         if (!strcmp(name, keys[i]))
             return true;

@@ -20,6 +20,7 @@
 #define CFG_NS_MAX      8
 #define CFG_EXEMPT_MAX  64
 #define CFG_NAME_MAX    64 /* section suffixes, family names, node name */
+#define CFG_TRUSTED_MAX 32 /* trusted PROXY-protocol senders per list */
 
 enum cfg_not_seized { CFG_NOT_SEIZED_REFUSE, CFG_NOT_SEIZED_NXDOMAIN };
 
@@ -79,6 +80,10 @@ struct sk_config {
     int n_rrl_exempt;
     uint32_t tcp_idle_timeout_ms;
     uint32_t tcp_max_connections; /* per worker */
+    /* PROXY protocol (v2 on UDP, v1 or v2 on TCP) accepted from these
+     * senders only, and required from them; 0: off. */
+    struct sk_prefix dns_proxy_trusted[CFG_TRUSTED_MAX];
+    int n_dns_proxy_trusted;
 
     /* [seized.*] */
     struct cfg_seized *seized;

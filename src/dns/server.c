@@ -14,6 +14,7 @@
 #include "core/log.h"
 #include "core/xalloc.h"
 #include "dns/responder.h"
+#include "listen/proxy.h"
 
 #define UDP_BATCH          64
 #define UDP_BUF            4096 /* larger queries are truncated and answered FORMERR */
@@ -41,6 +42,8 @@ struct tcp_conn {
     struct dns_worker *w;
     struct tcp_conn *prev, *next; /* idle order: least recently active first */
     struct sk_ip peer, local;
+    struct sk_ip proxied_by; /* af 0 unless a PROXY header named peer */
+    bool proxy_pending;      /* a trusted sender: its PROXY header comes first */
     uint64_t last_us;
     size_t in_len;
     uint8_t *out;
@@ -82,8 +85,9 @@ struct dns_worker {
 
 /* Answer pkt and log it. Returns the reply length, 0 for no reply. */
 static size_t handle_query(struct dns_worker *w, const uint8_t *pkt, size_t len, bool tcp,
-                           const struct sk_ip *src, const struct sk_ip *dst, uint64_t now_us,
-                           uint8_t *out, size_t outcap)
+                           const struct sk_ip *src, const struct sk_ip *dst,
+                           const struct sk_ip *proxied_by, uint64_t now_us, uint8_t *out,
+                           size_t outcap)
 {
     const struct dns_zones *z = w->zones;
     struct dns_query q;
@@ -141,7 +145,10 @@ static size_t handle_query(struct dns_worker *w, const uint8_t *pkt, size_t len,
     ev.proto = tcp ? SK_PROTO_TCP : SK_PROTO_UDP;
     ev.src = *src;
     ev.dst = *dst;
-    ev.proxied_by.af = 0;
+    if (proxied_by)
+        ev.proxied_by = *proxied_by;
+    else
+        ev.proxied_by.af = 0;
     ev.family[0] = '\0';
     ev.list[0] = '\0';
     if (m.list >= 0) {
@@ -233,6 +240,45 @@ static void udp_set_src(const struct udp_sock *s, struct msghdr *mh, uint8_t *ct
     }
 }
 
+/* ---- PROXY protocol v2 from trusted load balancers ---- */
+
+static bool proxy_trusted(const struct sk_config *cfg, const struct sk_ip *peer)
+{
+    for (int i = 0; i < cfg->n_dns_proxy_trusted; i++)
+        if (sk_prefix_contains(&cfg->dns_proxy_trusted[i], peer))
+            return true;
+    return false;
+}
+
+/* Take the PROXY v2 header off a datagram from a trusted sender, as
+ * dnsdist (useProxyProtocol) and PowerDNS (proxy-protocol-from) do: every
+ * datagram starts with one, and the answer goes back to the sender without
+ * one. On success *src and *dst become the client's and the address it
+ * asked (unless the header is LOCAL or names no IP addresses: a health
+ * check keeps the sender's). Returns the header length, or 0 (counted
+ * and logged: the caller drops the datagram). */
+static size_t udp_proxy(struct dns_worker *w, const uint8_t *pkt, size_t len, struct sk_ip *src,
+                        struct sk_ip *dst, bool *proxied)
+{
+    struct proxy_header h;
+    enum proxy_status st = proxy_parse(pkt, len, &h);
+    if (st != PROXY_COMPLETE || h.version != 2) {
+        CTR_INC(w->ctr.proxy_bad);
+        char a[SK_IP_TEXT_MAX];
+        log_rl(SK_LOG_INFO, "dns", "dropped a datagram from trusted sender %s: %s",
+               sk_ip_ntop_port(src, a),
+               st == PROXY_COMPLETE ? "PROXY v1 (TCP only)" : "no valid PROXY v2 header");
+        return 0;
+    }
+    *proxied = h.has_addrs && !h.local;
+    if (*proxied) {
+        *src = h.src;
+        *dst = h.dst;
+        CTR_INC(w->ctr.proxied);
+    }
+    return h.len;
+}
+
 /* Read and answer up to rounds batches; returns 0 when the socket is empty. */
 static int udp_drain(struct udp_sock *s, int rounds)
 {
@@ -261,8 +307,22 @@ static int udp_drain(struct udp_sock *s, int rounds)
             sk_ip_from_sockaddr((struct sockaddr *)&w->raddr[i], &src);
             udp_dst_from_cmsg(s, mh, &dst);
             size_t len = w->rmsg[i].msg_len;
-            size_t outlen =
-                handle_query(w, w->rbuf[i], len, false, &src, &dst, now, w->sbuf[nsend], UDP_OUT);
+            const uint8_t *pkt = w->rbuf[i];
+            struct sk_ip sender;
+            const struct sk_ip *proxied_by = NULL;
+            if (w->sh->cfg->n_dns_proxy_trusted > 0 && proxy_trusted(w->sh->cfg, &src)) {
+                sender = src;
+                bool proxied = false;
+                size_t hl = udp_proxy(w, pkt, len, &src, &dst, &proxied);
+                if (hl == 0)
+                    continue;
+                pkt += hl;
+                len -= hl;
+                if (proxied)
+                    proxied_by = &sender;
+            }
+            size_t outlen = handle_query(w, pkt, len, false, &src, &dst, proxied_by, now,
+                                         w->sbuf[nsend], UDP_OUT);
             if (outlen == 0)
                 continue;
             struct msghdr *sh = &w->smsg[nsend].msg_hdr;
@@ -403,18 +463,53 @@ static void conn_queue(struct tcp_conn *c, const uint8_t *reply, size_t len)
     c->out_len += len + 2;
 }
 
-/* Answer every complete message in the input buffer. */
-static void conn_process(struct tcp_conn *c)
+/* The PROXY header (v1 or v2) at the start of a trusted sender's
+ * connection. Returns 1 when it was taken off the input, 0 if more bytes
+ * are needed, -1 if it is not a valid header (the caller closes). */
+static int conn_proxy(struct tcp_conn *c)
+{
+    struct proxy_header h;
+    enum proxy_status st = proxy_parse(c->in, c->in_len, &h);
+    if (st == PROXY_NEED_MORE)
+        return 0;
+    if (st == PROXY_MALFORMED) {
+        CTR_INC(c->w->ctr.proxy_bad);
+        char a[SK_IP_TEXT_MAX];
+        log_rl(SK_LOG_INFO, "dns", "closed a TCP connection from trusted sender %s: %s",
+               sk_ip_ntop_port(&c->peer, a), "no valid PROXY header");
+        return -1;
+    }
+    if (h.has_addrs && !h.local) {
+        c->proxied_by = c->peer;
+        c->peer = h.src;
+        c->local = h.dst;
+        CTR_INC(c->w->ctr.proxied);
+    }
+    memmove(c->in, c->in + h.len, c->in_len - h.len);
+    c->in_len -= h.len;
+    c->proxy_pending = false;
+    return 1;
+}
+
+/* Answer every complete message in the input buffer. Returns -1 if the
+ * connection must be closed. */
+static int conn_process(struct tcp_conn *c)
 {
     struct dns_worker *w = c->w;
     size_t off = 0;
     uint64_t now = sk_clock_now_us();
+    if (c->proxy_pending) {
+        int r = conn_proxy(c);
+        if (r <= 0)
+            return r;
+    }
     while (c->in_len - off >= 2) {
         size_t mlen = (size_t)c->in[off] << 8 | c->in[off + 1];
         if (c->in_len - off - 2 < mlen)
             break;
-        size_t outlen = handle_query(w, c->in + off + 2, mlen, true, &c->peer, &c->local, now,
-                                     w->tcp_reply, sizeof(w->tcp_reply));
+        size_t outlen = handle_query(w, c->in + off + 2, mlen, true, &c->peer, &c->local,
+                                     c->proxied_by.af ? &c->proxied_by : NULL, now, w->tcp_reply,
+                                     sizeof(w->tcp_reply));
         if (outlen > 0)
             conn_queue(c, w->tcp_reply, outlen);
         off += 2 + mlen;
@@ -423,6 +518,7 @@ static void conn_process(struct tcp_conn *c)
         memmove(c->in, c->in + off, c->in_len - off);
         c->in_len -= off;
     }
+    return 0;
 }
 
 static void conn_cb(struct loop_io *io, uint32_t events)
@@ -440,7 +536,10 @@ static void conn_cb(struct loop_io *io, uint32_t events)
             ssize_t n = recv(c->io.fd, c->in + c->in_len, sizeof(c->in) - c->in_len, 0);
             if (n > 0) {
                 c->in_len += (size_t)n;
-                conn_process(c);
+                if (conn_process(c) != 0) {
+                    conn_close(c);
+                    return;
+                }
                 if (c->out_len - c->out_off >= TCP_OUT_HIGH)
                     break;
                 continue;
@@ -498,6 +597,8 @@ static void accept_cb(struct loop_io *io, uint32_t events)
         c->io.cb = conn_cb;
         c->w = w;
         sk_ip_from_sockaddr((struct sockaddr *)&ss, &c->peer);
+        c->proxy_pending =
+            w->sh->cfg->n_dns_proxy_trusted > 0 && proxy_trusted(w->sh->cfg, &c->peer);
         struct sockaddr_storage ls;
         socklen_t ll = sizeof(ls);
         if (getsockname(fd, (struct sockaddr *)&ls, &ll) == 0)

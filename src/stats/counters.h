@@ -31,6 +31,8 @@ struct dns_counters {
     _Atomic uint64_t tcp_accepted, tcp_closed, tcp_idle_timeouts, tcp_rejected, tcp_oversize;
     _Atomic uint64_t tcp_current;
     _Atomic uint64_t events_dropped; /* event queue full */
+    _Atomic uint64_t proxied;        /* queries and TCP connections a PROXY header named */
+    _Atomic uint64_t proxy_bad;      /* from a trusted sender without a valid header: dropped */
 };
 
 /* acc += each field of c (relaxed reads). */

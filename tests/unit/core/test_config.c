@@ -60,6 +60,7 @@ static void test_full_config(void **state)
                   "ns = a.example b.example\n"
                   "rrl_ratelimit = 0\n"
                   "rrl_exempt = 10.0.0.0/8 2001:db8::/32\n"
+                  "proxy_protocol = 127.0.0.2 2001:db8:ffff::/48\n"
                   "[seized.megad]\n"
                   "file = lists/megad.txt\n"
                   "family = megad\n"
@@ -90,6 +91,9 @@ static void test_full_config(void **state)
     assert_int_equal(cfg->rrl_ratelimit, 0);
     assert_int_equal(cfg->n_rrl_exempt, 2);
     assert_int_equal(cfg->rrl_exempt[0].len, 8);
+    assert_int_equal(cfg->n_dns_proxy_trusted, 2);
+    assert_int_equal(cfg->dns_proxy_trusted[0].len, 32);
+    assert_int_equal(cfg->dns_proxy_trusted[1].len, 48);
     assert_int_equal(cfg->n_seized, 2);
     assert_string_equal(cfg->seized[0].name, "megad");
     assert_string_equal(cfg->seized[0].family, "megad");
@@ -128,6 +132,7 @@ static void test_defaults(void **state)
     assert_int_equal(cfg->n_ns, 1); /* the SOA mname */
     assert_int_equal(cfg->flush_ms, 1000);
     assert_true(cfg->log_enabled);
+    assert_int_equal(cfg->n_dns_proxy_trusted, 0);
     config_free(cfg);
 }
 
@@ -162,6 +167,8 @@ static const struct bad_case bad_cases[] = {
     { "[server]\nnode = has space\n",
       "2: node: 'has space' may only hold letters, digits, '-', '_' and '.'" },
     { "[log]\nrotate = 1\n", "2: unknown key 'rotate' in [log]" },
+    { "[dns]\nlisten = 127.0.0.1:53\nproxy_protocol = yes\n",
+      "3: proxy_protocol: expected ADDRESS or ADDRESS/LENGTH with zero host bits, got 'yes'" },
     { "[dns]\nlisten = 127.0.0.1:53\n[log]\nenabled = off\n",
       "4: enabled: expected yes or no, got 'off'" },
     { "[dns]\nlisten = 127.0.0.1:53\n[seized.a]\nfile = a\nfamily = "
