@@ -73,6 +73,7 @@ struct serve {
     uint64_t last_reload_us;
     char last_reload_error[512];
     int32_t dga_day_tried; /* the day a DGA regeneration was last tried for */
+    uint64_t stats_seq;    /* stats.json writes so far: readers tell a fresh one by it */
     char events_file[4200];
     struct evlog_stats final_es; /* once the log is closed */
 };
@@ -125,6 +126,7 @@ static void write_stats(struct serve *srv)
     uint64_t now = sk_clock_now_us();
     fprintf(f, "{\n  \"node\": \"%s\",\n  \"version\": \"%s\",\n  \"pid\": %d,\n", srv->cfg->node,
             SK_VERSION, (int)getpid());
+    fprintf(f, "  \"seq\": %" PRIu64 ",\n", ++srv->stats_seq);
     fprintf(f, "  \"started\": \"%s\",\n  \"now\": \"%s\",\n  \"uptime_s\": %" PRIu64 ",\n",
             sk_clock_format(srv->started_us, ts), sk_clock_format(now, ts2),
             (now - srv->started_us) / 1000000u);

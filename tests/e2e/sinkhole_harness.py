@@ -420,12 +420,15 @@ class Daemon:
 
     def stats(self, timeout=5):
         """SIGUSR1, then the stats.json written after the signal."""
-        t0 = time.time()
+        # seq counts the daemon's writes: a clock comparison could take the
+        # write from before the signal for a fresh one.
+        old = self.read_stats()
+        seq0 = old.get("seq", 0) if old else 0
         self.signal(signal.SIGUSR1)
 
         def fresh():
             st = self.read_stats()
-            if st and parse_ts(st.get("now", "")) >= t0 - 0.005:
+            if st and st.get("seq", 0) > seq0:
                 return st
             return None
 
