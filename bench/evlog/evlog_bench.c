@@ -15,6 +15,11 @@
  *            a tenth of them, and with a kind filter that keeps none.
  * 3. size    bytes on disk per event, compressed, and as written (plain).
  *
+ * Besides the rates, the write phase's CPU time by thread: the producers
+ * (less what making the events costs alone, measured first), the writer
+ * thread ("sk-evlog") and the compressor (the log's other thread), each
+ * per event written.
+ *
  * Events follow the DNS benchmark's query mix: the names and types of
  * QUERIES (bench/dns/mkdata.py's queries.txt: "name TYPE" per line; the
  * names at or below one in SEIZED, its names.txt, get a list and family,
@@ -248,12 +253,49 @@ static int load_queries(const char *path)
     return nnames > 0 ? 0 : -1;
 }
 
-static void make_event(struct sk_event *ev, uint64_t i, uint64_t *s, uint64_t *ts)
+/* The random draws of the next AHEAD events, made in advance so that the
+ * name, its text and the address they pick are prefetched: the 500,000
+ * names do not fit in a cache, and without this the benchmark measured
+ * its own cache misses (two per event) more than the log. The events are
+ * the same as when drawn one at a time. */
+#define AHEAD 16
+
+struct gen {
+    uint64_t s, ts;
+    uint64_t r[AHEAD][2];
+    unsigned k;
+};
+
+static void gen_draw(struct gen *g, unsigned slot)
 {
-    uint64_t r1 = rng_next(s), r2 = rng_next(s);
+    uint64_t r1 = rng_next(&g->s), r2 = rng_next(&g->s);
+    g->r[slot][0] = r1;
+    g->r[slot][1] = r2;
+    __builtin_prefetch(&names[below(r1, (uint32_t)nnames)]);
+    __builtin_prefetch(&resolvers[below(r2, nresolvers)]);
+}
+
+static void gen_init(struct gen *g, uint64_t seed, uint64_t ts)
+{
+    g->s = seed;
+    g->ts = ts;
+    g->k = 0;
+    for (unsigned i = 0; i < AHEAD; i++)
+        gen_draw(g, i);
+}
+
+static void make_event(struct sk_event *ev, uint64_t i, struct gen *g)
+{
+    uint64_t r1 = g->r[g->k][0], r2 = g->r[g->k][1];
+    gen_draw(g, g->k);
+    g->k = (g->k + 1) % AHEAD;
+    /* Half way: its entry came in by now; fetch the name's text. */
+    const struct qname *h = &names[below(g->r[(g->k + AHEAD / 2) % AHEAD][0], (uint32_t)nnames)];
+    __builtin_prefetch(arena + h->off);
+    __builtin_prefetch(arena + h->off + h->len - 1);
     const struct qname *q = &names[below(r1, (uint32_t)nnames)];
-    *ts += 1 + below(r1 >> 32, 9); /* about 200,000 a second */
-    ev->ts_us = *ts;
+    g->ts += 1 + below(r1 >> 32, 9); /* about 200,000 a second */
+    ev->ts_us = g->ts;
     ev->kind = SK_EV_DNS;
     ev->proto = (i & 31) == 0 ? SK_PROTO_TCP : SK_PROTO_UDP;
     ev->src.af = 4;
@@ -291,18 +333,84 @@ struct producer {
     pthread_t t;
     int id;
     uint64_t n;
+    double cpu_s; /* this thread's CPU time: making and appending */
 };
+
+static double thread_cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* CPU time of thread tid of this process in seconds (-1: gone), from
+ * /proc/self/task/TID/schedstat (nanoseconds on the CPU). */
+static double task_cpu_s(long tid)
+{
+    char p[64];
+    snprintf(p, sizeof(p), "/proc/self/task/%ld/schedstat", tid);
+    FILE *f = fopen(p, "r");
+    unsigned long long ns;
+    int ok = f && fscanf(f, "%llu", &ns) == 1;
+    if (f)
+        fclose(f);
+    return ok ? (double)ns / 1e9 : -1;
+}
+
+/* The log's two threads, found by name once the producers are gone: the
+ * writer ("sk-evlog") and the one other thread (segment compression). */
+static void find_log_threads(long *writer, long *compressor)
+{
+    *writer = *compressor = 0;
+    long self = (long)gettid();
+    DIR *d = opendir("/proc/self/task");
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        long tid = strtol(de->d_name, NULL, 10);
+        if (tid <= 0 || tid == self)
+            continue;
+        char p[64], comm[32] = "";
+        snprintf(p, sizeof(p), "/proc/self/task/%ld/comm", tid);
+        FILE *f = fopen(p, "r");
+        if (f && fgets(comm, sizeof(comm), f))
+            comm[strcspn(comm, "\n")] = '\0';
+        if (f)
+            fclose(f);
+        if (strcmp(comm, "sk-evlog") == 0)
+            *writer = tid;
+        else
+            *compressor = tid;
+    }
+    closedir(d);
+}
+
+struct closing {
+    pthread_t t;
+    struct evlog_stats st;
+    _Atomic int done;
+};
+
+static void *close_main(void *arg)
+{
+    struct closing *c = arg;
+    evlog_close(the_log, &c->st);
+    atomic_store(&c->done, 1);
+    return NULL;
+}
 
 static void *producer_main(void *arg)
 {
     struct producer *p = arg;
     pin();
     struct evlog_queue *q = evlog_queue(the_log, p->id);
-    uint64_t s = 0x9e3779b97f4a7c15ull * (uint64_t)(p->id + 1), ts = 1795867200000000ull;
+    struct gen g;
+    gen_init(&g, 0x9e3779b97f4a7c15ull * (uint64_t)(p->id + 1), 1795867200000000ull);
     struct sk_event ev;
     memset(&ev, 0, sizeof(ev));
     for (uint64_t i = 0; i < p->n; i++) {
-        make_event(&ev, i, &s, &ts);
+        make_event(&ev, i, &g);
         while (evlog_append(q, &ev) == SK_EFULL) {
             /* The log counts each refused try as dropped; this run
              * measures what the log sustains, so it waits and retries. */
@@ -310,6 +418,7 @@ static void *producer_main(void *arg)
             sched_yield();
         }
     }
+    p->cpu_s = thread_cpu_s();
     return NULL;
 }
 
@@ -436,11 +545,13 @@ int main(int argc, char **argv)
     /* 0. what making the events costs alone, to tell the log's share */
     double g0 = cpu_s();
     {
-        uint64_t gs = 0x9e3779b97f4a7c15ull, gts = 0, gsum = 0;
+        uint64_t gsum = 0;
+        struct gen g;
+        gen_init(&g, 0x9e3779b97f4a7c15ull, 0);
         struct sk_event ev;
         memset(&ev, 0, sizeof(ev));
         for (uint64_t i = 0; i < nevents; i++) {
-            make_event(&ev, i, &gs, &gts);
+            make_event(&ev, i, &g);
             gsum += ev.u.dns.id + ev.src.port;
         }
         if (gsum == 42)
@@ -467,11 +578,31 @@ int main(int argc, char **argv)
         prod[i].n = nevents / (uint64_t)nproducers + (i == 0 ? nevents % (uint64_t)nproducers : 0);
         pthread_create(&prod[i].t, NULL, producer_main, &prod[i]);
     }
-    for (int i = 0; i < nproducers; i++)
+    double prod_cpu = 0;
+    for (int i = 0; i < nproducers; i++) {
         pthread_join(prod[i].t, NULL);
+        prod_cpu += prod[i].cpu_s;
+    }
     double t_appended = now_s();
-    struct evlog_stats st;
-    evlog_close(the_log, &st);
+    /* Close from another thread, and follow the log's threads' CPU time
+     * until they end (every 2 ms). */
+    long wtid, ctid;
+    find_log_threads(&wtid, &ctid);
+    double w_cpu = 0, z_cpu = 0;
+    static struct closing closing;
+    pthread_create(&closing.t, NULL, close_main, &closing);
+    for (;;) {
+        int done = atomic_load(&closing.done);
+        double w = wtid ? task_cpu_s(wtid) : -1, z = ctid ? task_cpu_s(ctid) : -1;
+        w_cpu = w >= 0 ? w : w_cpu;
+        z_cpu = z >= 0 ? z : z_cpu;
+        if (done)
+            break;
+        struct timespec nap = { 0, 2000000 };
+        nanosleep(&nap, NULL);
+    }
+    pthread_join(closing.t, NULL);
+    struct evlog_stats st = closing.st;
     double t1 = now_s(), c1 = cpu_s();
     uint64_t written = st.written;
     char evdir[4200];
@@ -500,6 +631,11 @@ int main(int argc, char **argv)
            "log_events_per_cpu_s=%.0f append_s=%.2f total_s=%.2f ring_full_retries=%" PRIu64 "\n",
            (double)written / (t1 - t0), c1 - c0, gen_cpu, c1 - c0 - gen_cpu,
            (double)written / (c1 - c0 - gen_cpu), t_appended - t0, t1 - t0, atomic_load(&retries));
+    printf("cpu_s: producers=%.2f (making events alone %.2f, so appending about %.2f) writer=%.2f "
+           "compressor=%.2f; per event: append_us=%.3f writer_us=%.3f compressor_us=%.3f\n",
+           prod_cpu, gen_cpu, prod_cpu - gen_cpu, w_cpu, z_cpu,
+           (prod_cpu - gen_cpu) / (double)written * 1e6, w_cpu / (double)written * 1e6,
+           z_cpu / (double)written * 1e6);
     printf("written=%" PRIu64 " write_errors=%" PRIu64 " segments=%" PRIu64 " compressed=%" PRIu64
            " plain_left=%" PRIu64 "\n",
            written, st.write_errors, st.segments, st.compressed, plain_left);

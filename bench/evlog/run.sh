@@ -8,13 +8,16 @@
 # 20,000 distinct resolver addresses through the real writer, with every
 # thread pinned to one CPU, then reads them back from the compressed
 # segments (bench_evlog_evlog_bench; see its header for what each number
-# means). Runs at the default zstd level and at level 3.
+# means). Runs at the default zstd level and at level 3. Then, if the
+# daemon is built, counts how often an idle daemon's threads wake up
+# (bench/evlog/idle.sh: the log writer should sleep).
 #
 # Environment (all optional):
 #   BENCH_EVLOG_EVENTS=10000000   events per run (at most 100,000,000)
 #   BENCH_EVLOG_RESOLVERS=20000   distinct source addresses
 #   BENCH_EVLOG_CPU=1             the CPU every thread is pinned to
 #   BENCH_EVLOG_LEVELS="1 3"      zstd levels to run
+#   BENCH_EVLOG_IDLE_S=10         seconds of the idle count (0: skip it)
 #   BENCH_OUT=bench/out           where evlog-results.txt is copied
 set -euo pipefail
 
@@ -27,6 +30,7 @@ EVENTS=${BENCH_EVLOG_EVENTS:-10000000}
 RESOLVERS=${BENCH_EVLOG_RESOLVERS:-20000}
 CPU=${BENCH_EVLOG_CPU:-1}
 LEVELS=${BENCH_EVLOG_LEVELS:-1 3}
+IDLE_S=${BENCH_EVLOG_IDLE_S:-10}
 TOOL=$BUILD/bench/bench_evlog_evlog_bench
 [ -x "$TOOL" ] || {
     echo "bench/evlog: $TOOL missing (cmake --build $BUILD --target bench-tools)" >&2
@@ -49,4 +53,7 @@ fi
             -d "$TMP/run-$level" "${mix[@]}"
         rm -rf "$TMP/run-$level"
     done
+    if [ "$IDLE_S" != 0 ] && [ -x "$BUILD/sinkhole" ]; then
+        "$HERE/idle.sh" "$BUILD" "$IDLE_S"
+    fi
 } | tee "$OUT/evlog-results.txt"

@@ -187,12 +187,9 @@ static void write_stats(struct serve *srv)
         ",\n    \"reload_failures\": %" PRIu64 ",\n",
         sk_clock_format(z->loaded_us, ts), seized_count(z->matcher), srv->reloads,
         srv->reload_failures);
-    fprintf(f, "    \"last_reload_error\": \"");
-    for (const char *p = srv->last_reload_error; *p; p++)
-        fprintf(f,
-                (*p == '"' || *p == '\\') ? "\\%c" : ((unsigned char)*p < 0x20 ? "\\u%04x" : "%c"),
-                *p);
-    fprintf(f, "\",\n    \"seized\": [");
+    char err[6 * sizeof(srv->last_reload_error) + 3];
+    evlog_json_string(srv->last_reload_error, strlen(srv->last_reload_error), err, sizeof(err));
+    fprintf(f, "    \"last_reload_error\": %s,\n    \"seized\": [", err);
     for (int i = 0; i < z->cfg->n_seized; i++) {
         const struct cfg_seized *s = &z->cfg->seized[i];
         fprintf(f, "%s\n      {\"list\": \"%s\", \"family\": \"%s\", \"names\": %zu}", i ? "," : "",

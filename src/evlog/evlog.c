@@ -5,8 +5,15 @@
  * (release), so [tail, head) always holds whole records; the writer takes
  * the whole range with one writev() (two iovecs when it wraps) and then
  * publishes the new tail. Producers never wait: a record that does not fit
- * is counted as dropped. The writer sleeps a millisecond when every ring
- * is empty, which keeps it off a shared core under light load.
+ * is counted as dropped.
+ *
+ * The writer sleeps on a futex between batches, so it costs nothing on a
+ * shared core when there is nothing to write: a short nap after a batch
+ * (events gather into large writes; a producer wakes it early only if its
+ * ring passes a quarter full), and once the rings stay empty, a long sleep
+ * that the first record appended wakes (one system call for that
+ * producer), or at the latest the next flush, rotation or retry deadline.
+ * Idle, it wakes twice per flush_ms.
  *
  * A failed write leaves nothing half-written: the segment is cut back to
  * the size it had before the batch (ftruncate frees space, so it works on
@@ -20,13 +27,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -42,6 +49,12 @@
 
 #define TAP_BUF        (256u << 10)
 #define FAIL_LOG_EVERY 10000000u /* µs between reports while writes fail */
+#define REC_MAX        (EVLOG_FRAME_LEN + EVLOG_PAYLOAD_MAX) /* largest framed record */
+#define NAP_MIN_US     2000u                                 /* sleep after a batch */
+#define NAP_MAX_US     8000u /* ... doubling while nothing comes, then idle */
+
+/* What the writer is doing, for producers to know whether to wake it. */
+enum { WR_AWAKE = 0, WR_NAP = 1, WR_IDLE = 2 };
 
 struct evlog_queue {
     /* Producer side. */
@@ -50,7 +63,7 @@ struct evlog_queue {
     _Atomic uint64_t dropped;
     uint64_t cached_tail;
     struct evlog *log;
-    uint64_t wake_bytes; /* wake a sleeping writer once this much waits */
+    uint64_t wake_bytes; /* wake a napping writer once this much waits */
     /* Consumer side. */
     _Alignas(64) _Atomic uint64_t tail;
     _Alignas(64) uint8_t *ring;
@@ -65,11 +78,11 @@ struct evlog {
     uint64_t rotate_bytes, rotate_us;
     pthread_t thread;
     _Atomic int stop;
-    /* The writer sleeps on wake_fd between batches (see writer_main);
-     * sleeping says so to producers whose ring is filling up. */
-    _Alignas(64) _Atomic int sleeping;
-    int wake_fd;
-    uint64_t nap_us, idle_max_us; /* sleep after a batch / longest sleep */
+    /* WR_*: the writer sleeps on this futex word between batches (see
+     * writer_main); producers read it after each append. Alone on its
+     * cache line, written only when the writer sleeps or wakes. */
+    _Alignas(64) _Atomic uint32_t state;
+    _Alignas(64) uint64_t nap_min_us, nap_max_us, idle_us, flush_us;
     struct evlog_closer *closer;
 
     /* Writer thread only. */
@@ -101,57 +114,99 @@ static uint64_t round_pow2(uint64_t v)
     return p;
 }
 
+/* A ring of cap bytes, touched now, so that the producer's first lap
+ * around it takes no page faults on the hot path. Freed with free(). */
+static uint8_t *ring_alloc(uint64_t cap)
+{
+    uint8_t *p = xmalloc(cap);
+    memset(p, 0, cap);
+    return p;
+}
+
+static long futex(_Atomic uint32_t *addr, int op, uint32_t val, const struct timespec *ts)
+{
+    return syscall(SYS_futex, (uint32_t *)addr, op, val, ts, NULL, 0);
+}
+
 static void wake_writer(struct evlog *log)
 {
-    if (atomic_exchange(&log->sleeping, 0)) {
-        uint64_t one = 1;
-        ssize_t w = write(log->wake_fd, &one, sizeof(one));
-        (void)w; /* EAGAIN: a wake-up is pending already */
+    if (atomic_exchange(&log->state, WR_AWAKE) != WR_AWAKE)
+        futex(&log->state, FUTEX_WAKE_PRIVATE, 1, NULL);
+}
+
+/* Publish n bytes written at head and wake the writer if it must be. */
+static inline void publish(struct evlog_queue *q, uint64_t head, uint64_t n)
+{
+    atomic_store_explicit(&q->head, head + n, memory_order_release);
+    atomic_store_explicit(&q->appended,
+                          atomic_load_explicit(&q->appended, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+    /* The flag is only written when the writer goes to sleep or wakes, so
+     * this load is a cache hit on the fast path. An idle writer is woken
+     * by the first record; a napping one only once the ring passes a
+     * quarter full (it comes back by itself within a few ms). This load
+     * may pass the store of head above (no fence, to keep the fast path
+     * free of one): the writer that went to sleep just then finds the
+     * record when its timeout ends, which is set so that the record is
+     * still flushed in time (see writer_main). */
+    uint32_t s = atomic_load_explicit(&q->log->state, memory_order_relaxed);
+    if (s == WR_AWAKE)
+        return;
+    if (s == WR_NAP) {
+        if (head + n - q->cached_tail <= q->wake_bytes)
+            return;
+        q->cached_tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+        if (head + n - q->cached_tail <= q->wake_bytes)
+            return;
     }
+    wake_writer(q->log);
+}
+
+static void count_dropped(struct evlog_queue *q)
+{
+    atomic_store_explicit(&q->dropped, atomic_load_explicit(&q->dropped, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
 }
 
 int evlog_append(struct evlog_queue *q, const struct sk_event *ev)
 {
     if (q == NULL)
         return 0; /* no log */
-    uint8_t rec[EVLOG_FRAME_LEN + EVLOG_PAYLOAD_MAX];
+    uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
+    uint64_t cap = q->mask + 1, off = head & q->mask;
+    /* Where the ring has room for the largest record in one piece (nearly
+     * always), the record is encoded straight into it: no copy. */
+    uint64_t room = cap - (head - q->cached_tail);
+    if (room < REC_MAX) {
+        q->cached_tail = atomic_load_explicit(&q->tail, memory_order_acquire);
+        room = cap - (head - q->cached_tail);
+    }
+    if (room >= REC_MAX && cap - off >= REC_MAX) {
+        int n = evlog_record_encode(ev, q->ring + off, REC_MAX);
+        if (n < 0) {
+            count_dropped(q);
+            return n;
+        }
+        publish(q, head, (uint64_t)n);
+        return 0;
+    }
+    /* Near the end of the ring, or nearly full: encode aside, then copy
+     * (in two pieces if it wraps) if it fits. */
+    uint8_t rec[REC_MAX];
     int n = evlog_record_encode(ev, rec, sizeof(rec));
     if (n < 0) {
-        atomic_store_explicit(&q->dropped,
-                              atomic_load_explicit(&q->dropped, memory_order_relaxed) + 1,
-                              memory_order_relaxed);
+        count_dropped(q);
         return n;
     }
-    uint64_t head = atomic_load_explicit(&q->head, memory_order_relaxed);
-    uint64_t cap = q->mask + 1;
-    if (head + (uint64_t)n - q->cached_tail > cap) {
-        q->cached_tail = atomic_load_explicit(&q->tail, memory_order_acquire);
-        if (head + (uint64_t)n - q->cached_tail > cap) {
-            atomic_store_explicit(&q->dropped,
-                                  atomic_load_explicit(&q->dropped, memory_order_relaxed) + 1,
-                                  memory_order_relaxed);
-            return SK_EFULL;
-        }
+    if ((uint64_t)n > room) {
+        count_dropped(q);
+        return SK_EFULL;
     }
-    uint64_t off = head & q->mask;
     uint64_t first = cap - off < (uint64_t)n ? cap - off : (uint64_t)n;
     memcpy(q->ring + off, rec, first);
     if (first < (uint64_t)n)
         memcpy(q->ring, rec + first, (size_t)n - first);
-    atomic_store_explicit(&q->head, head + (uint64_t)n, memory_order_release);
-    atomic_store_explicit(&q->appended,
-                          atomic_load_explicit(&q->appended, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
-    /* The writer wakes by itself every few ms while events come in; only
-     * a ring filling up faster than that needs it sooner. The flag is
-     * read first: it is written only when the writer sleeps or wakes, so
-     * the load is a cache hit on the fast path. */
-    if (head + (uint64_t)n - q->cached_tail > q->wake_bytes &&
-        atomic_load_explicit(&q->log->sleeping, memory_order_relaxed)) {
-        q->cached_tail = atomic_load_explicit(&q->tail, memory_order_acquire);
-        if (head + (uint64_t)n - q->cached_tail > q->wake_bytes)
-            wake_writer(q->log);
-    }
+    publish(q, head, (uint64_t)n);
     return 0;
 }
 
@@ -254,7 +309,7 @@ static void tap_add(struct evlog *log, const struct evlog_queue *q, uint64_t tai
             recno++;
             continue;
         }
-        if (TAP_BUF - log->taplen < 4097)
+        if (TAP_BUF - log->taplen < EVLOG_JSON_MAX + 1)
             tap_write(log);
         int n = evlog_event_json_seq(&ev, log->node, log->seg_id, recno, log->seg_first_seq + recno,
                                      log->tapbuf + log->taplen, TAP_BUF - log->taplen - 1);
@@ -569,61 +624,76 @@ static void report_failing(struct evlog *log, uint64_t now)
     log->lost = 0;
 }
 
-static int queues_empty(struct evlog *log)
+/* May the writer sleep in state how? Idle: only while every ring is
+ * empty. Napping: while none is past its wake threshold (the records in
+ * them wait for the end of the nap, to go out in one large write). */
+static int may_sleep(struct evlog *log, uint32_t how)
 {
     for (int i = 0; i < log->nqueues; i++) {
         struct evlog_queue *q = &log->queues[i];
-        if (atomic_load(&q->head) != atomic_load_explicit(&q->tail, memory_order_relaxed))
+        uint64_t waiting =
+            atomic_load(&q->head) - atomic_load_explicit(&q->tail, memory_order_relaxed);
+        if (how == WR_IDLE ? waiting > 0 : waiting > q->wake_bytes)
             return 0;
     }
-    return 1;
+    return !atomic_load(&log->stop);
 }
 
-/* Sleep up to us microseconds, or until a producer or evlog_close()
- * wakes the writer. The flag is raised before the last look at the
- * rings, so an event appended meanwhile is either seen here or finds the
- * flag up (and, if its ring is filling, wakes us). */
-static void writer_sleep(struct evlog *log, uint64_t us)
+/* Sleep up to us microseconds in state how, or until a producer or
+ * evlog_close() wakes the writer. The state is published before the last
+ * look at the rings, so a record appended meanwhile is either seen here
+ * or finds the state set (and wakes us if it must); the futex wait
+ * returns at once if a producer changed the state in between. */
+static void writer_sleep(struct evlog *log, uint32_t how, uint64_t us)
 {
-    atomic_store(&log->sleeping, 1);
-    if (queues_empty(log) && !atomic_load(&log->stop)) {
+    atomic_store(&log->state, how);
+    if (may_sleep(log, how)) {
         struct timespec ts = { (time_t)(us / 1000000u), (long)(us % 1000000u) * 1000 };
-        struct pollfd pfd = { .fd = log->wake_fd, .events = POLLIN };
-        if (ppoll(&pfd, 1, &ts, NULL) > 0) {
-            uint64_t v;
-            ssize_t r = read(log->wake_fd, &v, sizeof(v));
-            (void)r;
-        }
+        futex(&log->state, FUTEX_WAIT_PRIVATE, how, &ts);
     }
-    atomic_store(&log->sleeping, 0);
+    atomic_store(&log->state, WR_AWAKE);
 }
 
-/* The writer drains every ring in one batch, then sleeps: nap_us after a
- * batch (so writes are large and the thread wakes a few hundred times a
- * second under load, not for every event), doubling while no events come
- * up to idle_max_us (a few wake-ups a second when idle). Producers whose
- * ring passes a quarter full wake it early; stopping wakes it at once.
- * An event waits at most idle_max_us before it is written, and flushes
- * come every flush_ms - idle_max_us, so none is at risk longer than
- * flush_ms. */
+/* The writer drains every ring in one batch, then sleeps: nap_min_us
+ * after a batch (so writes are large and the thread wakes at most a few
+ * hundred times a second under load, not for every event), doubling while
+ * no events come up to nap_max_us, then idle until a producer appends a
+ * record (or idle_us has passed). Producers wake a napping writer only
+ * when their ring passes a quarter full; stopping wakes it at once. Never
+ * does it sleep past the next flush, rotation or retry deadline.
+ *
+ * flush_ms: every record a drain finds was appended after the previous
+ * drain began (that one took everything published by then), so the
+ * oldest record not yet synced is no older than the drain before the one
+ * that wrote it, and it is synced at most flush_us (nine tenths of
+ * flush_ms, leaving time for fdatasync itself) after that. A record that
+ * missed the wake-up (see publish()) waits at most idle_us = flush_ms / 2
+ * before it is found, which is within that. */
 static void *writer_main(void *arg)
 {
     struct evlog *log = arg;
-    uint64_t last_flush = sk_clock_mono_us();
-    uint64_t flush_us = (uint64_t)log->flush_ms * 1000u - log->idle_max_us;
-    uint64_t nap = log->nap_us;
+    uint64_t prev_drain = sk_clock_mono_us();
+    uint64_t flush_at = UINT64_MAX; /* when the oldest record not synced must be */
+    uint64_t nap = log->nap_min_us;
     for (;;) {
         int stopping = atomic_load(&log->stop);
+        uint64_t started = sk_clock_mono_us();
         uint64_t n = drain(log);
+        if (log->fd < 0 || log->synced_bytes == log->seg_bytes)
+            flush_at = UINT64_MAX;
+        else if (flush_at == UINT64_MAX)
+            flush_at = prev_drain + log->flush_us;
+        prev_drain = started;
         uint64_t now = sk_clock_mono_us();
-        if (now - last_flush >= flush_us) {
+        if (now >= flush_at) {
             flush(log);
-            last_flush = now;
+            flush_at = UINT64_MAX;
         }
         if (log->fd >= 0 && log->seg_recs > 0 &&
             ((log->rotate_bytes && log->seg_bytes >= log->rotate_bytes) ||
              (log->rotate_us && now - log->seg_opened >= log->rotate_us))) {
-            close_segment(log);
+            close_segment(log); /* flushes it */
+            flush_at = UINT64_MAX;
             open_segment(log);
         }
         if (log->fd < 0 && log->failing && now >= log->retry_at && !stopping)
@@ -631,20 +701,36 @@ static void *writer_main(void *arg)
         report_failing(log, now);
         if (stopping)
             break;
-        nap = n ? log->nap_us : (nap * 2 < log->idle_max_us ? nap * 2 : log->idle_max_us);
-        /* Never sleep past the next flush, rotation or retry. */
-        uint64_t until = last_flush + flush_us;
+
+        uint32_t how = WR_NAP;
+        uint64_t us;
+        if (n) {
+            nap = log->nap_min_us;
+            us = nap;
+        } else if (nap < log->nap_max_us) {
+            nap *= 2;
+            us = nap;
+        } else {
+            how = WR_IDLE;
+            us = log->idle_us;
+        }
+        uint64_t until = flush_at;
         if (log->rotate_us && log->fd >= 0 && log->seg_recs > 0 &&
             log->seg_opened + log->rotate_us < until)
             until = log->seg_opened + log->rotate_us;
-        if (log->failing && log->retry_at < until)
+        /* With a segment open, a retry waits for the next record; without
+         * one, a new segment is tried at retry_at. */
+        if (log->failing && log->fd < 0 && log->retry_at < until)
             until = log->retry_at;
+        if (log->reported && log->said_at + FAIL_LOG_EVERY < until)
+            until = log->said_at + FAIL_LOG_EVERY;
         now = sk_clock_mono_us();
-        uint64_t us = until > now ? until - now : 0;
-        if (us > nap)
-            us = nap;
+        if (until <= now)
+            us = 0;
+        else if (until - now < us)
+            us = until - now;
         if (us > 0)
-            writer_sleep(log, us);
+            writer_sleep(log, how, us);
     }
     /* The producers have stopped: take the last of it, one more try if
      * writing failed. */
@@ -721,17 +807,14 @@ int evlog_open(const struct evlog_options *opt, struct evlog **out)
     log->rotate_us = (uint64_t)opt->rotate_s * 1000000u;
     log->fd = -1;
     log->tap_fd = -1;
-    log->wake_fd = -1;
-    /* flush_ms >= 10 in practice; a tenth of it, 1 to 100 ms, is the
-     * longest an event waits in its ring. */
-    log->idle_max_us = (uint64_t)log->flush_ms * 100u;
-    if (log->idle_max_us > 100000u)
-        log->idle_max_us = 100000u;
-    if (log->idle_max_us < 1000u)
-        log->idle_max_us = 1000u;
-    if (log->idle_max_us >= (uint64_t)log->flush_ms * 1000u)
-        log->idle_max_us = (uint64_t)log->flush_ms * 500u;
-    log->nap_us = log->idle_max_us < 2000u ? log->idle_max_us : 2000u;
+    /* See writer_main: a record is synced within flush_us of the drain
+     * before the one that found it, and no sleep is longer than idle_us,
+     * so none waits longer than flush_ms for fdatasync. */
+    uint64_t flush_us = (uint64_t)log->flush_ms * 1000u;
+    log->flush_us = flush_us - flush_us / 10;
+    log->idle_us = flush_us / 2;
+    log->nap_max_us = log->idle_us < NAP_MAX_US ? log->idle_us : NAP_MAX_US;
+    log->nap_min_us = log->nap_max_us < NAP_MIN_US ? log->nap_max_us : NAP_MIN_US;
     log->next_seq = rec.next_seq;
     log->last_seg = rec.last_segment;
     atomic_store(&log->seq, rec.next_seq - 1);
@@ -770,21 +853,21 @@ int evlog_open(const struct evlog_options *opt, struct evlog **out)
 
     log->nqueues = opt->nqueues;
     log->queues = xcalloc((size_t)opt->nqueues, sizeof(*log->queues));
-    uint64_t cap = round_pow2(opt->queue_bytes ? opt->queue_bytes : (1u << 22));
+    uint64_t want = opt->queue_bytes ? opt->queue_bytes : (1u << 22);
+    /* Room for several records of the largest size, or none would fit. */
+    uint64_t cap = round_pow2(want < 8 * REC_MAX ? 8 * REC_MAX : want);
     for (int i = 0; i < opt->nqueues; i++) {
-        log->queues[i].ring = xmalloc(cap);
+        log->queues[i].ring = ring_alloc(cap);
         log->queues[i].mask = cap - 1;
         log->queues[i].log = log;
         log->queues[i].wake_bytes = cap / 4;
     }
-    log->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (log->wake_fd < 0) {
-        rc = -errno;
-        log_error("evlog", "eventfd: %s", strerror(errno));
-    } else {
-        rc = pthread_create(&log->thread, NULL, writer_main, log);
-        rc = rc ? -rc : 0;
-    }
+    rc = pthread_create(&log->thread, NULL, writer_main, log);
+    rc = rc ? -rc : 0;
+    /* Named before evlog_open() returns, so that top -H, ps -L and
+     * /proc/PID/task show which thread it is from the start. */
+    if (rc == 0)
+        pthread_setname_np(log->thread, "sk-evlog");
     if (rc != 0) {
         log_error("evlog", "cannot start writer: %s", strerror(-rc));
         close_segment(log);
@@ -793,8 +876,6 @@ int evlog_open(const struct evlog_options *opt, struct evlog **out)
             close(log->fd);
         if (log->tap_fd >= 0)
             close(log->tap_fd);
-        if (log->wake_fd >= 0)
-            close(log->wake_fd);
         free_log(log);
         return rc;
     }
@@ -810,6 +891,8 @@ struct evlog_queue *evlog_queue(struct evlog *log, int i)
 void evlog_get_stats(struct evlog *log, struct evlog_stats *st)
 {
     memset(st, 0, sizeof(*st));
+    if (log == NULL)
+        return; /* no log: all zero */
     for (int i = 0; i < log->nqueues; i++) {
         st->appended += atomic_load_explicit(&log->queues[i].appended, memory_order_relaxed);
         st->dropped += atomic_load_explicit(&log->queues[i].dropped, memory_order_relaxed);
@@ -847,7 +930,7 @@ const char *evlog_dir(const struct evlog *log)
 
 char *evlog_current_path(struct evlog *log, char *buf, size_t len)
 {
-    uint64_t seg = atomic_load(&log->segment);
+    uint64_t seg = log ? atomic_load(&log->segment) : 0;
     if (seg == 0) {
         if (len)
             buf[0] = '\0';
@@ -864,11 +947,12 @@ void evlog_close(struct evlog *log, struct evlog_stats *final)
     if (log == NULL)
         return;
     atomic_store(&log->stop, 1);
-    uint64_t one = 1;
-    ssize_t w = write(log->wake_fd, &one, sizeof(one));
-    (void)w;
+    /* Unconditionally: the writer may be about to sleep in any state. It
+     * looks at stop after publishing its state, so either it sees stop or
+     * this wake-up finds it asleep (or the futex word changed). */
+    atomic_store(&log->state, WR_AWAKE);
+    futex(&log->state, FUTEX_WAKE_PRIVATE, 1, NULL);
     pthread_join(log->thread, NULL);
-    close(log->wake_fd);
     /* The closer finishes the last segment (compress, manifest) before it
      * stops, so a clean stop leaves every segment closed and listed. */
     struct evlog_closer_stats cs;

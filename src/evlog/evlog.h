@@ -6,12 +6,14 @@
  * blocks and never allocates: when the ring is full the event is counted
  * as dropped and SK_EFULL returned.
  *
- * One writer thread drains every ring into the open segment file in whole
- * records, in batches a few ms apart (it sleeps between them, longer when
- * idle), flushing (fdatasync) at least every flush_ms, and rotates to a
- * new segment by size and by age; it also writes the optional JSON-lines
- * tap. A second, background thread takes each closed segment, compresses
- * it (evlog/segment.h), records it with its SHA-256 in the manifest
+ * One writer thread (named "sk-evlog") drains every ring into the open
+ * segment file in whole records, in batches a few ms apart, and rotates to
+ * a new segment by size and by age; it also writes the optional JSON-lines
+ * tap. Every record is handed to fdatasync within flush_ms of its
+ * append. When every ring is empty the writer sleeps until a producer
+ * appends again (the first record wakes it) or the next flush, rotation
+ * or retry is due: idle, it wakes twice per flush_ms. A second, background thread takes each closed
+ * segment, compresses it (evlog/segment.h), records it with its SHA-256 in the manifest
  * (evlog/manifest.h) and applies retention, so neither the workers nor the
  * writer ever wait for compression.
  *
@@ -87,17 +89,20 @@ int evlog_open(const struct evlog_options *opt, struct evlog **out /* OUT */);
 
 /* Queue i (0 <= i < nqueues) for one producer thread. With log NULL
  * (`[log] enabled = no`: nothing is recorded) it returns NULL, which
- * evlog_append() takes as "no log". */
+ * evlog_append() takes as "no log", so producers need no test of their
+ * own. */
 struct evlog_queue *evlog_queue(struct evlog *log, int i);
 
 /* Hand ev to the log. Returns 0, or SK_EFULL if the event was dropped
- * (counted). Safe only from the queue's one producer thread. q NULL:
- * returns 0 at once. Never blocks; it makes one system call (waking the
- * writer) only when its ring passes a quarter full while the writer
- * sleeps. */
+ * (counted). Safe only from the queue's one producer thread. q NULL (no
+ * log): returns 0 at once, touching nothing. Lock-free and
+ * allocation-free; never blocks. It makes one system call (a futex wake,
+ * which does not wait) only to wake a sleeping writer: for the first
+ * record after the writer went idle, or when its ring passes a quarter
+ * full while the writer naps between batches. */
 int evlog_append(struct evlog_queue *q, const struct sk_event *ev);
 
-/* Sum of the counters (any thread). */
+/* Sum of the counters (any thread); all zero with log NULL. */
 void evlog_get_stats(struct evlog *log, struct evlog_stats *st /* OUT */);
 
 /* Path of the segment opened by evlog_open() (or of the events folder if
@@ -105,7 +110,7 @@ void evlog_get_stats(struct evlog *log, struct evlog_stats *st /* OUT */);
 const char *evlog_path(const struct evlog *log);
 
 /* Path of the segment open now into buf[0..len) (any thread); returns buf.
- * Empty if none is open. */
+ * Empty if none is open, or with log NULL. */
 char *evlog_current_path(struct evlog *log, char *buf, size_t len);
 
 /* The events folder (DATA_DIR/events); valid until evlog_close(). */
@@ -114,7 +119,7 @@ const char *evlog_dir(const struct evlog *log);
 /* Drain every queue, flush, close the open segment and finish it
  * (compress, manifest), stop the threads and free everything. Call after
  * the producers have stopped. The counters as they stand at the end go to
- * *final if it is not NULL. */
+ * *final if it is not NULL. log NULL: does nothing. */
 void evlog_close(struct evlog *log, struct evlog_stats *final /* OUT */);
 
 #endif

@@ -3,8 +3,9 @@
  * `sinkhole export` (cli/cmd_export.c) is a thin shell around this: it
  * opens a scan (evlog/reader.h) with the user's filter and hands it here.
  * JSON lines are the EVE-style objects of evlog/json.h; CSV has one header
- * line and the same names, nested ones written "dns.rrname"; SQLite gets
- * one table per kind (named after the kind, e.g. "dns") with indexes on
+ * line and the same names, nested ones written "dns.rrname", "http.url",
+ * with the columns of every kind (those that do not apply left empty);
+ * SQLite gets one table per kind (dns, http, tls, raw) with indexes on
  * time, source address and family, plus a table export_info saying what
  * was exported from where. docs/events.md lists every column. */
 #ifndef SK_EVLOG_EXPORT_H
@@ -13,6 +14,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "evlog/json.h"
 #include "evlog/reader.h"
 
 enum evlog_export_format { EVLOG_EXPORT_JSONL, EVLOG_EXPORT_CSV, EVLOG_EXPORT_SQLITE };
@@ -20,14 +22,18 @@ enum evlog_export_format { EVLOG_EXPORT_JSONL, EVLOG_EXPORT_CSV, EVLOG_EXPORT_SQ
 struct evlog_export_stats {
     uint64_t events;   /* exported */
     uint64_t problems; /* damaged stretches and unreadable files, reported to errs */
-    uint64_t skipped;  /* events of a kind the format has no table for */
+    uint64_t skipped;  /* events that could not be written in the format (none expected) */
 };
+
+/* Bytes that always suffice for one event's line in either text format
+ * (JSON: EVLOG_JSON_MAX; CSV with every string escaped takes less). */
+#define EVLOG_EXPORT_LINE_MAX (EVLOG_JSON_MAX + 1)
 
 /* The CSV header line (with '\n'). */
 extern const char evlog_csv_header[];
 
 /* One event as a CSV line (with '\n') into out[0..cap). Returns its length
- * or SK_ENOSPACE (8192 bytes always suffice). */
+ * or SK_ENOSPACE (EVLOG_EXPORT_LINE_MAX bytes always suffice). */
 int evlog_event_csv(const struct sk_event *ev, const struct evlog_ref *ref, char *out, size_t cap);
 
 /* Write every event of s to out as JSON lines or CSV. Problems are

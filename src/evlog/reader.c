@@ -257,7 +257,7 @@ static int next_plain(struct evlog_reader *r, struct sk_event *ev, uint64_t *rec
             if (evlog_record_peek(payload, plen, &kind, &ts) == 0 && !passes(&r->f, kind, ts))
                 continue;
         }
-        if (evlog_record_decode(payload, plen, ev) != 0) {
+        if (evlog_record_decode_schema(payload, plen, r->hdr.schema, ev) != 0) {
             snprintf(err, errlen, "%s: offset %" PRIu64 ": record does not decode (schema %u)",
                      r->path, at, r->hdr.schema);
             return SK_ECORRUPT;

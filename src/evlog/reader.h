@@ -61,7 +61,9 @@ void evlog_reader_set_filter(struct evlog_reader *r, const struct evlog_filter *
  * in the file, part of the event id), 0 at the end, or SK_ECORRUPT after
  * skipping damaged bytes (message in err, "PATH: offset N: ..."); reading
  * may go on after SK_ECORRUPT. Only the fields the event holds are written
- * into *ev (see evlog_record_decode()). */
+ * into *ev (see evlog_record_decode()). The spans of a connection event
+ * (http, tls, raw) point into the reader's buffers: they are valid until
+ * the next call on r (or its close); copy what must live longer. */
 int evlog_reader_next(struct evlog_reader *r, struct sk_event *ev /* OUT */,
                       uint64_t *recno /* OUT */, char *err, size_t errlen);
 
@@ -82,9 +84,10 @@ struct evlog_scan;
 int evlog_scan_open(const char *const *paths, size_t n, const struct evlog_filter *f,
                     struct evlog_scan **out /* OUT */, char *err, size_t errlen);
 
-/* Next event of the scan: 1 with *ev and *ref (valid until the next call),
- * 0 at the end, or a negative code with a message (damage, or a file that
- * cannot be opened, which is then skipped); the scan may go on. */
+/* Next event of the scan: 1 with *ev and *ref (both, with the spans of a
+ * connection event, valid until the next call), 0 at the end, or a
+ * negative code with a message (damage, or a file that cannot be opened,
+ * which is then skipped); the scan may go on. */
 int evlog_scan_next(struct evlog_scan *s, struct sk_event *ev /* OUT */,
                     struct evlog_ref *ref /* OUT */, char *err, size_t errlen);
 

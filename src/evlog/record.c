@@ -1,15 +1,30 @@
 /* evlog/record.c -- encode and decode framed event records.
  *
- * Payload layout (schema 1), little-endian:
+ * Payload layout (schema 2), little-endian:
  *   u8 kind | u8 proto | u64 ts_us | addr src | addr dst | addr proxied_by |
  *   str family | str list | kind part
  *   addr := u8 af (0, 4, 6) | 4 or 16 bytes | u16 port   (af 0: nothing more)
  *   str  := u8 len | bytes
+ *   var  := unsigned LEB128 varint (record.h), at most 10 bytes
+ *   span := var len | bytes      (len at most the field's cap in event.h)
  *   dns  := u16 id | u8 opcode | u8 qname_len | qname | u16 qtype | u16 qclass |
  *           u16 rcode | u8 flags | u8 rrl | u16 edns_size | u16 resp_len |
  *           u16 ancount | u8 ecs_af | [u8 source | u8 scope | ceil(source/8) bytes]
- * Decoding checks every length against the payload, so a corrupt record
- * that happens to pass the CRC still cannot read out of bounds. The
+ *           (as in schema 1, which had no other kind)
+ *   http, tls, raw := conn | their own part
+ *   conn := str bot_id | str rule | u16 flags | u8 close_reason |
+ *           var bytes_in | var bytes_out | var duration_us
+ *   http := span method | span host | span url | span user_agent | span referer |
+ *           span content_type | span body | var body_len | u16 status |
+ *           u8 version | var request
+ *   tls  := span sni | span alpn | u16 version | u16 record_version |
+ *           str ja3 | str ja4
+ *   raw  := span data | var first_byte_ms | u8 sniffed
+ * Counters and lengths are varints because they are small in nearly every
+ * event (a few hundred bytes, a few ms) but must not be capped. Decoding
+ * checks every length against the payload and against its cap, so a
+ * corrupt record that happens to pass the CRC still cannot read out of
+ * bounds nor hand a consumer a value longer than event.h promises. The
  * columnar form of closed segments (evlog/block.c) holds the same fields;
  * a change here is a schema change there too. */
 #include "evlog/record.h"
@@ -18,6 +33,21 @@
 
 #include "core/crc32c.h"
 #include "core/err.h"
+
+/* The largest payload, every value at its cap: it must fit. */
+#define ADDR_MAX      (1 + 16 + 2)
+#define SPAN_MAX(cap) (EVLOG_VARINT_MAX + (cap))
+#define COMMON_MAX    (1 + 1 + 8 + 3 * ADDR_MAX + SK_FAMILY_MAX + SK_LIST_NAME_MAX)
+#define CONN_MAX      (SK_BOTID_MAX + SK_RULE_MAX + 2 + 1 + 3 * EVLOG_VARINT_MAX)
+#define HTTP_MAX                                                                                 \
+    (3 * SPAN_MAX(SK_EV_SHORT_MAX) + 3 * SPAN_MAX(SK_EV_URL_MAX) + SPAN_MAX(SK_EV_CAPTURE_MAX) + \
+     EVLOG_VARINT_MAX + 2 + 1 + EVLOG_VARINT_MAX)
+_Static_assert(COMMON_MAX + CONN_MAX + HTTP_MAX <= EVLOG_PAYLOAD_MAX,
+               "the largest HTTP event must fit in EVLOG_PAYLOAD_MAX");
+_Static_assert(SK_EV_CAPTURE_MAX >= SK_EV_URL_MAX && SK_EV_URL_MAX >= SK_EV_SHORT_MAX,
+               "HTTP_MAX assumes the body is the longest value");
+_Static_assert(SK_JA3_LEN < 256 && SK_JA4_LEN < 256 && SK_BOTID_MAX <= 256 && SK_RULE_MAX <= 256,
+               "str fields take a one-byte length");
 
 struct wr {
     uint8_t *p, *end;
@@ -30,7 +60,8 @@ static void put(struct wr *w, const void *src, size_t n)
         w->bad = 1;
         return;
     }
-    memcpy(w->p, src, n);
+    if (n)
+        memcpy(w->p, src, n);
     w->p += n;
 }
 
@@ -57,6 +88,12 @@ static void put_u64(struct wr *w, uint64_t v)
     put_u32(w, (uint32_t)(v >> 32));
 }
 
+static void put_var(struct wr *w, uint64_t v)
+{
+    uint8_t b[EVLOG_VARINT_MAX];
+    put(w, b, evlog_varint_put(b, v));
+}
+
 static void put_addr(struct wr *w, const struct sk_ip *ip)
 {
     if (ip->af != 4 && ip->af != 6) {
@@ -75,10 +112,116 @@ static void put_str(struct wr *w, const char *s, size_t max)
     put(w, s, n);
 }
 
+/* The length a span is stored with: cut to cap, 0 without bytes. */
+static uint32_t span_len(const struct sk_span *s, uint32_t cap)
+{
+    if (s->p == NULL)
+        return 0;
+    return s->len > cap ? cap : s->len;
+}
+
+static void put_span(struct wr *w, const struct sk_span *s, uint32_t cap)
+{
+    uint32_t n = span_len(s, cap);
+    put_var(w, n);
+    put(w, s->p, n);
+}
+
+/* True if a span of ev is longer than its cap (and will be cut). */
+static int over_cap(const struct sk_event *ev)
+{
+    const struct sk_event_http *h = &ev->u.http;
+    switch (ev->kind) {
+    case SK_EV_HTTP:
+        return (h->method.p && h->method.len > SK_EV_SHORT_MAX) ||
+               (h->host.p && h->host.len > SK_EV_SHORT_MAX) ||
+               (h->content_type.p && h->content_type.len > SK_EV_SHORT_MAX) ||
+               (h->url.p && h->url.len > SK_EV_URL_MAX) ||
+               (h->user_agent.p && h->user_agent.len > SK_EV_URL_MAX) ||
+               (h->referer.p && h->referer.len > SK_EV_URL_MAX) ||
+               (h->body.p && h->body.len > SK_EV_CAPTURE_MAX);
+    case SK_EV_TLS:
+        return (ev->u.tls.sni.p && ev->u.tls.sni.len > SK_EV_SHORT_MAX) ||
+               (ev->u.tls.alpn.p && ev->u.tls.alpn.len > SK_EV_SHORT_MAX);
+    case SK_EV_RAW:
+        return ev->u.raw.data.p && ev->u.raw.data.len > SK_EV_CAPTURE_MAX;
+    default:
+        return 0;
+    }
+}
+
+static void put_dns(struct wr *w, const struct sk_event_dns *d)
+{
+    put_u16(w, d->id);
+    put_u8(w, d->opcode);
+    put_u8(w, d->qname_len);
+    put(w, d->qname, d->qname_len);
+    put_u16(w, d->qtype);
+    put_u16(w, d->qclass);
+    put_u16(w, d->rcode);
+    put_u8(w, d->flags);
+    put_u8(w, d->rrl);
+    put_u16(w, d->edns_size);
+    put_u16(w, d->resp_len);
+    put_u16(w, d->ancount);
+    if (d->ecs_af == 4 || d->ecs_af == 6) {
+        put_u8(w, d->ecs_af);
+        put_u8(w, d->ecs_source);
+        put_u8(w, d->ecs_scope);
+        size_t n = (d->ecs_source + 7u) / 8u;
+        put(w, d->ecs_addr, n > 16 ? 16 : n);
+    } else {
+        put_u8(w, 0);
+    }
+}
+
+static void put_conn(struct wr *w, const struct sk_event *ev)
+{
+    put_str(w, ev->bot_id, SK_BOTID_MAX - 1);
+    put_str(w, ev->rule, SK_RULE_MAX - 1);
+    put_u16(w, (uint16_t)(ev->flags | (over_cap(ev) ? SK_CONNF_TRUNC : 0)));
+    put_u8(w, ev->close_reason);
+    put_var(w, ev->bytes_in);
+    put_var(w, ev->bytes_out);
+    put_var(w, ev->duration_us);
+    if (ev->kind == SK_EV_HTTP) {
+        const struct sk_event_http *h = &ev->u.http;
+        put_span(w, &h->method, SK_EV_SHORT_MAX);
+        put_span(w, &h->host, SK_EV_SHORT_MAX);
+        put_span(w, &h->url, SK_EV_URL_MAX);
+        put_span(w, &h->user_agent, SK_EV_URL_MAX);
+        put_span(w, &h->referer, SK_EV_URL_MAX);
+        put_span(w, &h->content_type, SK_EV_SHORT_MAX);
+        put_span(w, &h->body, SK_EV_CAPTURE_MAX);
+        put_var(w, h->body_len);
+        put_u16(w, h->status);
+        put_u8(w, h->version);
+        put_var(w, h->request);
+    } else if (ev->kind == SK_EV_TLS) {
+        const struct sk_event_tls *t = &ev->u.tls;
+        put_span(w, &t->sni, SK_EV_SHORT_MAX);
+        put_span(w, &t->alpn, SK_EV_SHORT_MAX);
+        put_u16(w, t->version);
+        put_u16(w, t->record_version);
+        put_str(w, t->ja3, SK_JA3_LEN);
+        put_str(w, t->ja4, SK_JA4_LEN);
+    } else {
+        const struct sk_event_raw *r = &ev->u.raw;
+        put_span(w, &r->data, SK_EV_CAPTURE_MAX);
+        put_var(w, r->first_byte_ms);
+        put_u8(w, r->sniffed);
+    }
+}
+
 int evlog_record_encode(const struct sk_event *ev, uint8_t *out, size_t cap)
 {
+    if (ev->kind < SK_EV_DNS || ev->kind > SK_EV_RAW)
+        return SK_EINVAL;
     if (cap < EVLOG_FRAME_LEN)
         return SK_ENOSPACE;
+    /* Never a payload longer than a reader accepts, whatever cap is. */
+    if (cap - EVLOG_FRAME_LEN > EVLOG_PAYLOAD_MAX)
+        cap = EVLOG_FRAME_LEN + EVLOG_PAYLOAD_MAX;
     struct wr w = { out + EVLOG_FRAME_LEN, out + cap, 0 };
     put_u8(&w, ev->kind);
     put_u8(&w, ev->proto);
@@ -88,30 +231,10 @@ int evlog_record_encode(const struct sk_event *ev, uint8_t *out, size_t cap)
     put_addr(&w, &ev->proxied_by);
     put_str(&w, ev->family, SK_FAMILY_MAX - 1);
     put_str(&w, ev->list, SK_LIST_NAME_MAX - 1);
-    if (ev->kind == SK_EV_DNS) {
-        const struct sk_event_dns *d = &ev->u.dns;
-        put_u16(&w, d->id);
-        put_u8(&w, d->opcode);
-        put_u8(&w, d->qname_len);
-        put(&w, d->qname, d->qname_len);
-        put_u16(&w, d->qtype);
-        put_u16(&w, d->qclass);
-        put_u16(&w, d->rcode);
-        put_u8(&w, d->flags);
-        put_u8(&w, d->rrl);
-        put_u16(&w, d->edns_size);
-        put_u16(&w, d->resp_len);
-        put_u16(&w, d->ancount);
-        if (d->ecs_af == 4 || d->ecs_af == 6) {
-            put_u8(&w, d->ecs_af);
-            put_u8(&w, d->ecs_source);
-            put_u8(&w, d->ecs_scope);
-            size_t n = (d->ecs_source + 7u) / 8u;
-            put(&w, d->ecs_addr, n > 16 ? 16 : n);
-        } else {
-            put_u8(&w, 0);
-        }
-    }
+    if (ev->kind == SK_EV_DNS)
+        put_dns(&w, &ev->u.dns);
+    else
+        put_conn(&w, ev);
     if (w.bad)
         return SK_ENOSPACE;
     size_t plen = (size_t)(w.p - out) - EVLOG_FRAME_LEN;
@@ -177,6 +300,16 @@ static uint64_t get_u64(struct rd *r)
     return v;
 }
 
+static uint64_t get_var(struct rd *r)
+{
+    uint64_t v = 0;
+    if (r->bad || evlog_varint_get(&r->p, r->end, &v) != 0) {
+        r->bad = 1;
+        return 0;
+    }
+    return v;
+}
+
 static void get_addr(struct rd *r, struct sk_ip *ip)
 {
     memset(ip, 0, sizeof(*ip));
@@ -192,6 +325,7 @@ static void get_addr(struct rd *r, struct sk_ip *ip)
     ip->port = get_u16(r);
 }
 
+/* A str into s[0..cap): at most cap - 1 bytes and the NUL. */
 static void get_str(struct rd *r, char *s, size_t cap)
 {
     uint8_t n = get_u8(r);
@@ -204,6 +338,20 @@ static void get_str(struct rd *r, char *s, size_t cap)
     s[r->bad ? 0 : n] = '\0';
 }
 
+/* A span of at most cap bytes, pointing into the payload. */
+static void get_span(struct rd *r, struct sk_span *s, uint32_t cap)
+{
+    uint64_t n = get_var(r);
+    s->p = r->p;
+    s->len = 0;
+    if (n > cap || !have(r, (size_t)n)) {
+        r->bad = 1;
+        return;
+    }
+    s->len = (uint32_t)n;
+    r->p += n;
+}
+
 int evlog_record_peek(const uint8_t *p, size_t len, uint8_t *kind, uint64_t *ts_us)
 {
     if (len < 10)
@@ -213,9 +361,94 @@ int evlog_record_peek(const uint8_t *p, size_t len, uint8_t *kind, uint64_t *ts_
     return 0;
 }
 
-/* Only the fields the record holds are written, so a reader that decodes
- * millions of events into one struct does not clear 400 bytes each time. */
-int evlog_record_decode(const uint8_t *p, size_t len, struct sk_event *ev)
+static void get_dns(struct rd *r, struct sk_event *ev)
+{
+    /* A DNS event has no connection fields: clear what a connection event
+     * decoded into the same struct before left there. */
+    ev->bot_id[0] = '\0';
+    ev->rule[0] = '\0';
+    ev->flags = 0;
+    ev->close_reason = 0;
+    ev->bytes_in = ev->bytes_out = ev->duration_us = 0;
+    struct sk_event_dns *d = &ev->u.dns;
+    d->id = get_u16(r);
+    d->opcode = get_u8(r);
+    d->qname_len = get_u8(r);
+    get(r, d->qname, d->qname_len);
+    if (r->bad)
+        d->qname_len = 0;
+    d->qtype = get_u16(r);
+    d->qclass = get_u16(r);
+    d->rcode = get_u16(r);
+    d->flags = get_u8(r);
+    d->rrl = get_u8(r);
+    d->edns_size = get_u16(r);
+    d->resp_len = get_u16(r);
+    d->ancount = get_u16(r);
+    d->ecs_af = get_u8(r);
+    d->ecs_source = d->ecs_scope = 0;
+    memset(d->ecs_addr, 0, sizeof(d->ecs_addr));
+    if (d->ecs_af == 4 || d->ecs_af == 6) {
+        d->ecs_source = get_u8(r);
+        d->ecs_scope = get_u8(r);
+        size_t n = (d->ecs_source + 7u) / 8u;
+        if (n > (d->ecs_af == 4 ? 4u : 16u))
+            r->bad = 1;
+        else
+            get(r, d->ecs_addr, n);
+    } else if (d->ecs_af != 0) {
+        r->bad = 1;
+    }
+}
+
+/* A counter stored as a varint into a field of 32 bits. */
+static uint32_t get_var32(struct rd *r)
+{
+    uint64_t v = get_var(r);
+    if (v > UINT32_MAX)
+        r->bad = 1;
+    return (uint32_t)v;
+}
+
+static void get_conn(struct rd *r, struct sk_event *ev)
+{
+    get_str(r, ev->bot_id, sizeof(ev->bot_id));
+    get_str(r, ev->rule, sizeof(ev->rule));
+    ev->flags = get_u16(r);
+    ev->close_reason = get_u8(r);
+    ev->bytes_in = get_var(r);
+    ev->bytes_out = get_var(r);
+    ev->duration_us = get_var(r);
+    if (ev->kind == SK_EV_HTTP) {
+        struct sk_event_http *h = &ev->u.http;
+        get_span(r, &h->method, SK_EV_SHORT_MAX);
+        get_span(r, &h->host, SK_EV_SHORT_MAX);
+        get_span(r, &h->url, SK_EV_URL_MAX);
+        get_span(r, &h->user_agent, SK_EV_URL_MAX);
+        get_span(r, &h->referer, SK_EV_URL_MAX);
+        get_span(r, &h->content_type, SK_EV_SHORT_MAX);
+        get_span(r, &h->body, SK_EV_CAPTURE_MAX);
+        h->body_len = get_var(r);
+        h->status = get_u16(r);
+        h->version = get_u8(r);
+        h->request = get_var32(r);
+    } else if (ev->kind == SK_EV_TLS) {
+        struct sk_event_tls *t = &ev->u.tls;
+        get_span(r, &t->sni, SK_EV_SHORT_MAX);
+        get_span(r, &t->alpn, SK_EV_SHORT_MAX);
+        t->version = get_u16(r);
+        t->record_version = get_u16(r);
+        get_str(r, t->ja3, sizeof(t->ja3));
+        get_str(r, t->ja4, sizeof(t->ja4));
+    } else {
+        struct sk_event_raw *x = &ev->u.raw;
+        get_span(r, &x->data, SK_EV_CAPTURE_MAX);
+        x->first_byte_ms = get_var32(r);
+        x->sniffed = get_u8(r);
+    }
+}
+
+int evlog_record_decode_schema(const uint8_t *p, size_t len, uint16_t schema, struct sk_event *ev)
 {
     struct rd r = { p, p + len, 0 };
     ev->kind = get_u8(&r);
@@ -226,42 +459,20 @@ int evlog_record_decode(const uint8_t *p, size_t len, struct sk_event *ev)
     get_addr(&r, &ev->proxied_by);
     get_str(&r, ev->family, sizeof(ev->family));
     get_str(&r, ev->list, sizeof(ev->list));
-    if (ev->kind == SK_EV_DNS) {
-        struct sk_event_dns *d = &ev->u.dns;
-        d->id = get_u16(&r);
-        d->opcode = get_u8(&r);
-        d->qname_len = get_u8(&r);
-        get(&r, d->qname, d->qname_len);
-        if (r.bad)
-            d->qname_len = 0;
-        d->qtype = get_u16(&r);
-        d->qclass = get_u16(&r);
-        d->rcode = get_u16(&r);
-        d->flags = get_u8(&r);
-        d->rrl = get_u8(&r);
-        d->edns_size = get_u16(&r);
-        d->resp_len = get_u16(&r);
-        d->ancount = get_u16(&r);
-        d->ecs_af = get_u8(&r);
-        d->ecs_source = d->ecs_scope = 0;
-        memset(d->ecs_addr, 0, sizeof(d->ecs_addr));
-        if (d->ecs_af == 4 || d->ecs_af == 6) {
-            d->ecs_source = get_u8(&r);
-            d->ecs_scope = get_u8(&r);
-            size_t n = (d->ecs_source + 7u) / 8u;
-            if (n > (d->ecs_af == 4 ? 4u : 16u))
-                r.bad = 1;
-            else
-                get(&r, d->ecs_addr, n);
-        } else if (d->ecs_af != 0) {
-            r.bad = 1;
-        }
-    } else {
-        r.bad = 1; /* no other kind in schema 1 */
-    }
+    if (ev->kind == SK_EV_DNS && schema >= 1)
+        get_dns(&r, ev);
+    else if (ev->kind >= SK_EV_HTTP && ev->kind <= SK_EV_RAW && schema >= EVLOG_SCHEMA_CONN)
+        get_conn(&r, ev);
+    else
+        r.bad = 1; /* a kind this schema does not have */
     if (r.bad || r.p != r.end)
         return SK_ECORRUPT;
     return 0;
+}
+
+int evlog_record_decode(const uint8_t *p, size_t len, struct sk_event *ev)
+{
+    return evlog_record_decode_schema(p, len, SK_EVENT_SCHEMA, ev);
 }
 
 /* Is there a whole good record at buf[0..len)? */
@@ -305,10 +516,12 @@ enum evlog_scan_item evlog_frame_scan(const uint8_t *buf, size_t len, int eof, s
     for (; off < len; off++) {
         if (!eof && len - off < whole)
             break;
-        /* A cheap test of the length field first: most offsets fail it. */
-        if (len - off >= 4) {
+        /* Cheap tests first, so that most offsets cost no CRC: a plausible
+         * length, and a payload that starts with a known kind. */
+        if (len - off >= EVLOG_FRAME_LEN + 1) {
             uint32_t n = evlog_rd32(buf + off);
-            if (n == 0 || n > EVLOG_PAYLOAD_MAX)
+            uint8_t kind = buf[off + EVLOG_FRAME_LEN];
+            if (n == 0 || n > EVLOG_PAYLOAD_MAX || kind < SK_EV_DNS || kind > SK_EV_RAW)
                 continue;
         }
         if (frame_ok(buf + off, len - off, plen))

@@ -520,8 +520,9 @@ int evlog_segment_compress(const char *path, int level, struct evlog_segment_inf
             break;
         info->records++;
         const uint8_t *payload = m.base + pos + EVLOG_FRAME_LEN;
-        if (it == EVLOG_SCAN_RECORD && evlog_record_decode(payload, plen, &ev) == 0 &&
-            evlog_block_enc_add(&c.enc, &ev, payload, plen) == 0) {
+        if (it == EVLOG_SCAN_RECORD &&
+            evlog_record_decode_schema(payload, plen, info->hdr.schema, &ev) == 0 &&
+            evlog_block_enc_add(&c.enc, &ev) == 0) {
             info_ts(info, ev.ts_us);
             if (c.enc.nrec >= EVLOG_ZBLOCK_RECORDS ||
                 evlog_block_enc_size(&c.enc) >= BLOCK_RAW_TARGET)

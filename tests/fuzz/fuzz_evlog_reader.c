@@ -4,14 +4,18 @@
  * apart by the first bytes): it is put in a memory file and read to the
  * end by the reader, without and with a filter taken from the input, and
  * summed up by evlog_segment_stat(). Whatever the bytes, reading must end,
- * every event returned must be well-formed, and nothing may be read out of
- * bounds (ASan).
+ * every event returned must be well-formed (values within their caps,
+ * strings terminated, spans readable) and must turn into JSON and CSV
+ * lines of printable ASCII, and nothing may be read out of bounds (ASan).
  *
  * The seed corpus (evlog_reader.in/) holds small segments of both forms
- * written by the real writer and compressor, and damaged copies of them.
- * To write it again:
+ * and damaged copies of them: schema 1 files (DNS events; plain-*, zstd-*,
+ * with version 1 blocks) kept as the writer of that time wrote them, and
+ * schema 2 files mixing http, tls and raw events with DNS ones (mixed-*),
+ * values at their caps included. To write the schema 2 seeds again:
  *   cc -DFUZZ_EVLOG_WRITE_CORPUS -D_GNU_SOURCE -Isrc tests/fuzz/fuzz_evlog_reader.c \
- *      build/libsk.a -lzstd -lcrypto -linih -lpthread -lm -o /tmp/gen && /tmp/gen DIR */
+ *      build/libsk.a -lzstd -lcrypto -linih -lsqlite3 -lpcre2-8 -lpthread -lm -o /tmp/gen &&
+ *   /tmp/gen DIR */
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,13 +24,33 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "evlog/export.h"
+#include "evlog/json.h"
 #include "evlog/reader.h"
 #include "evlog/segment.h"
 
-static void check_event(const struct sk_event *ev)
+static unsigned sink; /* span bytes are read into it, so ASan sees each */
+
+static void check_span(const struct sk_span *s, uint32_t cap)
 {
-    if (ev->kind != SK_EV_DNS)
+    if (s->len > cap || (s->len && s->p == NULL))
         abort();
+    for (uint32_t i = 0; i < s->len; i++)
+        sink += s->p[i];
+}
+
+static void check_text(const char *p, int n)
+{
+    if (n <= 0)
+        abort();
+    for (int i = 0; i < n; i++)
+        if ((p[i] < 0x20 || p[i] >= 0x7f) && p[i] != '\n')
+            abort();
+}
+
+static void check_event(const struct sk_event *ev, const struct evlog_file_header *h,
+                        uint64_t recno)
+{
     const struct sk_ip *ips[3] = { &ev->src, &ev->dst, &ev->proxied_by };
     for (int i = 0; i < 3; i++)
         if (ips[i]->af != 0 && ips[i]->af != 4 && ips[i]->af != 6)
@@ -34,10 +58,44 @@ static void check_event(const struct sk_event *ev)
     if (memchr(ev->family, 0, sizeof(ev->family)) == NULL ||
         memchr(ev->list, 0, sizeof(ev->list)) == NULL)
         abort();
-    const struct sk_event_dns *d = &ev->u.dns;
-    if (d->ecs_af != 0 && d->ecs_af != 4 && d->ecs_af != 6)
+    if (ev->kind == SK_EV_DNS) {
+        const struct sk_event_dns *d = &ev->u.dns;
+        if (d->ecs_af != 0 && d->ecs_af != 4 && d->ecs_af != 6)
+            abort();
+        if (d->ecs_af && (d->ecs_source + 7u) / 8u > (d->ecs_af == 4 ? 4u : 16u))
+            abort();
+        if (ev->bot_id[0] || ev->rule[0] || ev->bytes_in || ev->duration_us)
+            abort();
+    } else if (ev->kind == SK_EV_HTTP) {
+        const struct sk_event_http *x = &ev->u.http;
+        check_span(&x->method, SK_EV_SHORT_MAX);
+        check_span(&x->host, SK_EV_SHORT_MAX);
+        check_span(&x->content_type, SK_EV_SHORT_MAX);
+        check_span(&x->url, SK_EV_URL_MAX);
+        check_span(&x->user_agent, SK_EV_URL_MAX);
+        check_span(&x->referer, SK_EV_URL_MAX);
+        check_span(&x->body, SK_EV_CAPTURE_MAX);
+    } else if (ev->kind == SK_EV_TLS) {
+        check_span(&ev->u.tls.sni, SK_EV_SHORT_MAX);
+        check_span(&ev->u.tls.alpn, SK_EV_SHORT_MAX);
+        if (memchr(ev->u.tls.ja3, 0, sizeof(ev->u.tls.ja3)) == NULL ||
+            memchr(ev->u.tls.ja4, 0, sizeof(ev->u.tls.ja4)) == NULL)
+            abort();
+    } else if (ev->kind == SK_EV_RAW) {
+        check_span(&ev->u.raw.data, SK_EV_CAPTURE_MAX);
+    } else {
         abort();
-    if (d->ecs_af && (d->ecs_source + 7u) / 8u > (d->ecs_af == 4 ? 4u : 16u))
+    }
+    if (ev->kind != SK_EV_DNS && (memchr(ev->bot_id, 0, sizeof(ev->bot_id)) == NULL ||
+                                  memchr(ev->rule, 0, sizeof(ev->rule)) == NULL))
+        abort();
+    /* Whatever was read turns into lines of printable ASCII. */
+    static char line[EVLOG_EXPORT_LINE_MAX];
+    int n = evlog_event_json(ev, h->node, h->segment, recno, line, EVLOG_JSON_MAX);
+    check_text(line, n);
+    struct evlog_ref ref = { "fuzz", h, recno, 1 };
+    n = evlog_event_csv(ev, &ref, line, sizeof(line));
+    if (n <= 0 || line[n - 1] != '\n')
         abort();
 }
 
@@ -56,7 +114,7 @@ static void read_all(int fd, const struct evlog_filter *f)
     /* Each call consumes at least one byte or one record: this ends. */
     while ((rc = evlog_reader_next(r, &ev, &recno, err, sizeof(err))) != 0) {
         if (rc == 1) {
-            check_event(&ev);
+            check_event(&ev, evlog_reader_header(r), recno);
             if (f && (ev.ts_us < f->from_us || (f->to_us && ev.ts_us >= f->to_us)))
                 abort();
         }
@@ -79,7 +137,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         struct evlog_filter f = { .from_us = 1795867200000000ull + data[size - 1] * 4u,
                                   .to_us = 1795867200000000ull + data[size - 1] * 4u +
                                            data[size - 2] * 8u + 1,
-                                  .kinds = 1u << SK_EV_DNS };
+                                  .kinds = (data[size - 2] & 1u ? 1u << SK_EV_DNS : 0) |
+                                           (data[size - 1] & 1u ? 1u << SK_EV_HTTP : 0) |
+                                           1u << SK_EV_RAW };
         read_all(fd, &f);
     }
     char path[64], err[512];
@@ -95,8 +155,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #include <dirent.h>
 #include <sys/stat.h>
 
-#include "core/err.h"
-#include "evlog/evlog.h"
+#include "dns/name.h"
+#include "evlog/record.h"
 
 static void put(const char *dir, const char *name, const uint8_t *p, size_t n)
 {
@@ -123,55 +183,138 @@ static uint8_t *slurp(const char *path, size_t *n)
     return p;
 }
 
-static void one_segment(const char *tmp, int compress, unsigned n, char *out, size_t outlen)
+/* Connection event i (http, tls, raw in turn, two of each) or, where
+ * i % 3 == 1, a DNS one; from 20 on, every third has every value at its
+ * cap (http, tls, raw, http). */
+static void mixed_event(struct sk_event *ev, unsigned i, uint8_t *store)
 {
-    char data[4200];
-    snprintf(data, sizeof(data), "%s/%s%u", tmp, compress ? "z" : "p", n);
-    struct evlog_options opt = {
-        .data_dir = data, .node = "fuzz", .nqueues = 1, .queue_bytes = 1 << 20, .compress = compress
-    };
-    struct evlog *log;
-    if (evlog_open(&opt, &log) != 0)
+    static const char text[] = "GET /gate.php?id=1 HTTP/1.1\r\nHost: c2.example\r\n\"\\\x01\xff";
+    memset(ev, 0, sizeof(*ev));
+    ev->ts_us = 1795867200000000ull + i * 3;
+    int full = i >= 20 && i % 3 == 2;
+    for (size_t k = 0; k < SK_EV_CAPTURE_MAX; k++)
+        store[k] = full ? (uint8_t)(k * 7 + i) : (uint8_t)text[k % (sizeof(text) - 1)];
+    sk_ip_parse(i % 2 ? "198.51.100.7" : "2001:db8::1", &ev->src);
+    ev->src.port = (uint16_t)(1000 + i);
+    sk_ip_parse("192.0.2.1", &ev->dst);
+    if (i % 7 == 3)
+        sk_ip_parse("10.1.2.3", &ev->proxied_by);
+    if (i % 3 == 1) {
+        ev->kind = SK_EV_DNS;
+        ev->proto = SK_PROTO_UDP;
+        ev->dst.port = 53;
+        size_t l;
+        dns_name_from_text("b.Evil.example", 14, ev->u.dns.qname, &l);
+        ev->u.dns.qname_len = (uint8_t)l;
+        ev->u.dns.qtype = 1;
+        ev->u.dns.qclass = 1;
+        return;
+    }
+    ev->kind = (uint8_t)(SK_EV_HTTP + (i / 3) % 3);
+    ev->proto = SK_PROTO_TCP;
+    ev->dst.port = 80;
+    strcpy(ev->family, "megad");
+    strcpy(ev->list, "port80");
+    if (full) {
+        memset(ev->bot_id, 'B', SK_BOTID_MAX - 1);
+        memset(ev->rule, 'R', SK_RULE_MAX - 1);
+    } else if (i % 2) {
+        snprintf(ev->bot_id, sizeof(ev->bot_id), "bot-%u", i);
+        strcpy(ev->rule, "megad-gate");
+    }
+    ev->flags = (uint16_t)(i * 37);
+    ev->close_reason = (uint8_t)(i % 9);
+    ev->bytes_in = full ? UINT64_MAX : i * 100u;
+    ev->bytes_out = i * 7u;
+    ev->duration_us = i * 12345u;
+    uint32_t s = full ? SK_EV_SHORT_MAX : 10, u = full ? SK_EV_URL_MAX : 20 + i % 30;
+    uint32_t c = full ? SK_EV_CAPTURE_MAX : i % 50;
+    if (ev->kind == SK_EV_HTTP) {
+        struct sk_event_http *h = &ev->u.http;
+        h->method = (struct sk_span){ store, 3 };
+        h->host = (struct sk_span){ store + 1, s };
+        h->url = (struct sk_span){ store + 2, u };
+        h->user_agent = (struct sk_span){ store + 3, u };
+        h->referer = (struct sk_span){ store + 4, i % 2 ? u : 0 };
+        h->content_type = (struct sk_span){ store + 5, s };
+        h->body = (struct sk_span){ store + 6, c };
+        h->body_len = c + 5;
+        h->status = 200;
+        h->version = 11;
+        h->request = 1 + i % 3;
+    } else if (ev->kind == SK_EV_TLS) {
+        ev->u.tls.sni = (struct sk_span){ store + 7, s };
+        ev->u.tls.alpn = (struct sk_span){ store + 8, i % 2 ? 2 : 0 };
+        ev->u.tls.version = 0x0304;
+        ev->u.tls.record_version = 0x0301;
+        strcpy(ev->u.tls.ja3, "e7d705a3286e19ea42f587b344ee6865");
+        strcpy(ev->u.tls.ja4, "t13d1516h2_8daaf6152771_02713d6af862");
+    } else {
+        ev->u.raw.data = (struct sk_span){ store + 9, c };
+        ev->u.raw.first_byte_ms = i;
+        ev->u.raw.sniffed = 5;
+    }
+}
+
+/* A schema 2 plain segment of n mixed events at path, written directly
+ * (header and records), compressed in place if compress. */
+static void mixed_segment(const char *path, unsigned n, int compress)
+{
+    FILE *f = fopen(path, "wb");
+    if (f == NULL)
+        exit(1);
+    struct evlog_file_header h = { .format = EVLOG_FORMAT,
+                                   .schema = SK_EVENT_SCHEMA,
+                                   .start_us = 1795867200000000ull,
+                                   .segment = 0x6615bc60ba581ull,
+                                   .first_seq = 1 };
+    strcpy(h.node, "fuzz");
+    static uint8_t rec[EVLOG_FRAME_LEN + EVLOG_PAYLOAD_MAX];
+    static uint8_t store[SK_EV_CAPTURE_MAX + 16];
+    int l = evlog_header_encode(&h, rec, sizeof(rec));
+    if (l < 0 || fwrite(rec, 1, (size_t)l, f) != (size_t)l)
         exit(1);
     for (unsigned i = 0; i < n; i++) {
         struct sk_event ev;
-        memset(&ev, 0, sizeof(ev));
-        ev.ts_us = 1795867200000000ull + i * 3;
-        ev.kind = SK_EV_DNS;
-        ev.proto = i % 3 ? SK_PROTO_UDP : SK_PROTO_TCP;
-        sk_ip_parse(i % 2 ? "198.51.100.7" : "2001:db8::1", &ev.src);
-        ev.src.port = (uint16_t)(1000 + i);
-        sk_ip_parse("192.0.2.1", &ev.dst);
-        ev.dst.port = 53;
-        if (i % 7 == 3)
-            sk_ip_parse("10.1.2.3", &ev.proxied_by);
-        if (i % 2)
-            strcpy(ev.family, "megad");
-        char name[64];
-        snprintf(name, sizeof(name), "b%u.Evil.example", i % 5);
-        size_t l;
-        dns_name_from_text(name, strlen(name), ev.u.dns.qname, &l);
-        ev.u.dns.qname_len = (uint8_t)l;
-        ev.u.dns.qtype = i % 2 ? 1 : 28;
-        ev.u.dns.qclass = 1;
-        ev.u.dns.id = (uint16_t)(i * 31);
-        ev.u.dns.flags = SK_DNSF_RD;
-        if (i % 4 == 1) {
-            ev.u.dns.ecs_af = 4;
-            ev.u.dns.ecs_source = 24;
-            ev.u.dns.ecs_addr[0] = 203;
-        }
-        evlog_append(evlog_queue(log, 0), &ev);
+        mixed_event(&ev, i, store);
+        l = evlog_record_encode(&ev, rec, sizeof(rec));
+        if (l < 0 || fwrite(rec, 1, (size_t)l, f) != (size_t)l)
+            exit(1);
     }
-    evlog_close(log, NULL);
-    char evdir[4300];
-    snprintf(evdir, sizeof(evdir), "%s/events", data);
-    DIR *d = opendir(evdir);
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL)
-        if (strstr(de->d_name, ".evlog"))
-            snprintf(out, outlen, "%s/%s", evdir, de->d_name);
-    closedir(d);
+    fclose(f);
+    struct evlog_segment_info info;
+    char err[512];
+    if (compress && evlog_segment_compress(path, 3, &info, err, sizeof(err)) != 0)
+        exit(1);
+}
+
+/* The schema 2 seeds: mixed segments of both forms and damaged copies. */
+static void mixed_seeds(const char *tmp, const char *dir)
+{
+    static const struct {
+        int compress;
+        unsigned n;
+        const char *name;
+    } segs[] = { { 0, 4, "mixed-plain-4" },
+                 { 0, 30, "mixed-plain-30" },
+                 { 1, 4, "mixed-zstd-4" },
+                 { 1, 30, "mixed-zstd-30" } };
+    for (size_t k = 0; k < sizeof(segs) / sizeof(segs[0]); k++) {
+        char path[4200];
+        snprintf(path, sizeof(path), "%s/%s.evlog", tmp, segs[k].name);
+        mixed_segment(path, segs[k].n, segs[k].compress);
+        size_t n;
+        uint8_t *p = slurp(path, &n);
+        char name[128];
+        snprintf(name, sizeof(name), "%s.evlog", segs[k].name);
+        put(dir, name, p, n);
+        snprintf(name, sizeof(name), "%s-torn.evlog", segs[k].name);
+        put(dir, name, p, n - n / 7);
+        p[n / 2] ^= 0x5a;
+        snprintf(name, sizeof(name), "%s-flipped.evlog", segs[k].name);
+        put(dir, name, p, n);
+        free(p);
+    }
 }
 
 int main(int argc, char **argv)
@@ -181,42 +324,7 @@ int main(int argc, char **argv)
     char tmp[] = "/tmp/sk-fuzz-corpus-XXXXXX";
     if (mkdtemp(tmp) == NULL)
         return 1;
-    static const struct {
-        int compress;
-        unsigned n;
-        const char *name;
-    } segs[] = { { 0, 3, "plain-3" },
-                 { 0, 40, "plain-40" },
-                 { 1, 3, "zstd-3" },
-                 { 1, 40, "zstd-40" },
-                 { 1, 9000, "zstd-9000" } };
-    for (size_t k = 0; k < sizeof(segs) / sizeof(segs[0]); k++) {
-        char path[4400];
-        one_segment(tmp, segs[k].compress, segs[k].n, path, sizeof(path));
-        size_t n;
-        uint8_t *p = slurp(path, &n);
-        char name[128];
-        snprintf(name, sizeof(name), "%s.evlog", segs[k].name);
-        put(argv[1], name, p, n);
-        if (segs[k].n == 9000)
-            continue;
-        /* Damaged copies: cut short, a flipped byte in the middle, garbage
-         * in between. */
-        snprintf(name, sizeof(name), "%s-torn.evlog", segs[k].name);
-        put(argv[1], name, p, n - n / 7);
-        p[n / 2] ^= 0x5a;
-        snprintf(name, sizeof(name), "%s-flipped.evlog", segs[k].name);
-        put(argv[1], name, p, n);
-        p[n / 2] ^= 0x5a;
-        uint8_t *g = malloc(n + 37);
-        memcpy(g, p, n / 3);
-        memset(g + n / 3, 0xa7, 37);
-        memcpy(g + n / 3 + 37, p + n / 3, n - n / 3);
-        snprintf(name, sizeof(name), "%s-garbage.evlog", segs[k].name);
-        put(argv[1], name, g, n + 37);
-        free(g);
-        free(p);
-    }
+    mixed_seeds(tmp, argv[1]);
     put(argv[1], "empty.evlog", (const uint8_t *)"", 0);
     put(argv[1], "text.evlog", (const uint8_t *)"not an event log\n", 17);
     char cmd[200];

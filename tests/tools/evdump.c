@@ -36,7 +36,7 @@ static int dump_file(const char *path)
             bad = 1;
             continue;
         }
-        char line[4096];
+        static char line[EVLOG_JSON_MAX]; /* connection events run to ~100 KB */
         if (evlog_event_json(&ev, h->node, h->segment, recno, line, sizeof(line)) > 0)
             puts(line);
     }

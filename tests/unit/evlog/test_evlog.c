@@ -9,10 +9,15 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "core/crc32c.h"
@@ -25,6 +30,64 @@
 #include "evtest.h"
 
 static const char *dir;
+
+/* Thread id of this process's thread named name, or -1. */
+static long thread_tid(const char *name)
+{
+    long tid = -1;
+    DIR *d = opendir("/proc/self/task");
+    if (d == NULL)
+        return -1;
+    struct dirent *de;
+    while (tid < 0 && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char path[512], comm[64] = "";
+        snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+        FILE *f = fopen(path, "r");
+        if (f && fgets(comm, sizeof(comm), f))
+            comm[strcspn(comm, "\n")] = '\0';
+        if (f)
+            fclose(f);
+        if (strcmp(comm, name) == 0)
+            tid = strtol(de->d_name, NULL, 10);
+    }
+    closedir(d);
+    return tid;
+}
+
+/* How often a thread was switched out (woke up again, or was preempted)
+ * and how much CPU time it used, from /proc; cpu_us -1 if it is gone. */
+struct thread_use {
+    long switches;
+    long long cpu_us;
+};
+
+static void thread_use(long tid, struct thread_use *u)
+{
+    char path[128], line[256];
+    u->switches = 0;
+    u->cpu_us = -1;
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/status", tid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return;
+    long v = 0, n = 0;
+    while (fgets(line, sizeof(line), f)) {
+        sscanf(line, "voluntary_ctxt_switches: %ld", &v);
+        sscanf(line, "nonvoluntary_ctxt_switches: %ld", &n);
+    }
+    fclose(f);
+    u->switches = v + n;
+    /* schedstat: nanoseconds on the CPU first. */
+    snprintf(path, sizeof(path), "/proc/self/task/%ld/schedstat", tid);
+    f = fopen(path, "r");
+    long long ns;
+    if (f && fscanf(f, "%lld", &ns) == 1)
+        u->cpu_us = ns / 1000;
+    if (f)
+        fclose(f);
+}
 
 static void test_record_roundtrip(void **state)
 {
@@ -396,21 +459,192 @@ static void test_queue_full_drops(void **state)
     };
     struct evlog *log;
     assert_int_equal(evlog_open(&opt, &log), 0);
-    /* A 4 KiB ring holds a few dozen records: a burst overflows it. */
-    unsigned dropped = 0, n = 2000;
-    for (unsigned i = 0; i < n; i++) {
-        struct sk_event ev;
-        evt_make(&ev, i);
-        if (evlog_append(evlog_queue(log, 0), &ev) == SK_EFULL)
+    /* The smallest ring (room for eight records of the largest size, some
+     * thousands of small ones) overflows in a burst of 20,000. So
+     * that the writer cannot keep up even when appending is slow (under
+     * sanitizers), it shares this thread's CPU at the lowest priority
+     * during the burst. */
+    long wtid = thread_tid("sk-evlog");
+    assert_true(wtid > 0);
+    cpu_set_t was, one;
+    assert_int_equal(sched_getaffinity(0, sizeof(was), &was), 0);
+    CPU_ZERO(&one);
+    CPU_SET(sched_getcpu(), &one);
+    sched_setaffinity(0, sizeof(one), &one);
+    sched_setaffinity((pid_t)wtid, sizeof(one), &one);
+    struct sched_param sp = { 0 };
+    sched_setscheduler((pid_t)wtid, SCHED_IDLE, &sp);
+    unsigned dropped = 0, n = 20000;
+    struct sk_event *evs = calloc(n, sizeof(*evs));
+    assert_non_null(evs);
+    for (unsigned i = 0; i < n; i++)
+        evt_make(&evs[i], i);
+    for (unsigned i = 0; i < n; i++)
+        if (evlog_append(evlog_queue(log, 0), &evs[i]) == SK_EFULL)
             dropped++;
-    }
+    sched_setscheduler((pid_t)wtid, SCHED_OTHER, &sp);
+    sched_setaffinity((pid_t)wtid, sizeof(was), &was);
+    sched_setaffinity(0, sizeof(was), &was);
     struct evlog_stats st;
     evlog_close(log, &st);
+    free(evs);
     assert_true(dropped > 0);
     assert_int_equal(st.dropped, dropped);
     assert_int_equal(st.appended + st.dropped, n);
     assert_int_equal(st.written, st.appended);
     assert_int_equal(st.seq, st.written);
+}
+
+/* `[log] enabled = no`: no log, no queue; appending is a no-op. */
+static void test_no_log(void **state)
+{
+    (void)state;
+    assert_null(evlog_queue(NULL, 0));
+    assert_null(evlog_queue(NULL, 7));
+    struct sk_event ev;
+    evt_make(&ev, 1);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(evlog_append(evlog_queue(NULL, 0), &ev), 0);
+    struct evlog_stats st;
+    memset(&st, 0xa5, sizeof(st));
+    evlog_get_stats(NULL, &st);
+    assert_int_equal(st.appended, 0);
+    assert_int_equal(st.dropped, 0);
+    assert_int_equal(st.seq, 0);
+    char path[64] = "x";
+    assert_string_equal(evlog_current_path(NULL, path, sizeof(path)), "");
+    evlog_close(NULL, NULL);
+}
+
+/* Watch the writer for a second, with nothing to write: it must sleep,
+ * waking every flush_ms / 2 (10 times with flush_ms 200). A writer that
+ * polled every millisecond woke 800 times and more; one that spins uses
+ * the whole second of CPU. */
+static void watch_writer(struct thread_use *a, struct thread_use *b)
+{
+    long tid = thread_tid("sk-evlog");
+    thread_use(tid, a);
+    usleep(1000000);
+    thread_use(tid, b);
+}
+
+static void assert_writer_slept(const struct thread_use *a, const struct thread_use *b)
+{
+    assert_true(a->cpu_us >= 0 && b->cpu_us >= 0); /* found it */
+    assert_true(b->switches - a->switches <= 20);
+    assert_true(b->cpu_us - a->cpu_us < 100000);
+}
+
+static void get_stats_until(struct evlog *log, uint64_t durable, struct evlog_stats *st)
+{
+    /* Bounded: 10 s at most, then the asserts below say what was seen. */
+    for (int i = 0; i < 1000; i++) {
+        evlog_get_stats(log, st);
+        if (st->durable >= durable)
+            return;
+        usleep(10000);
+    }
+}
+
+/* An idle writer sleeps (it used to wake every millisecond), and a lone
+ * record appended to an idle log is still written and made durable within
+ * flush_ms, without any other record or evlog_close() to push it. */
+static void test_idle_writer(void **state)
+{
+    (void)state;
+    char sub[256];
+    snprintf(sub, sizeof(sub), "%s/idle", dir);
+    struct evlog_options opt = {
+        .data_dir = sub, .node = "t3", .nqueues = 2, .queue_bytes = 1 << 16, .flush_ms = 200
+    };
+    struct evlog *log;
+    assert_int_equal(evlog_open(&opt, &log), 0);
+    usleep(100000);
+    struct thread_use a, b;
+    watch_writer(&a, &b);
+    assert_writer_slept(&a, &b);
+
+    struct sk_event ev;
+    evt_make(&ev, 0);
+    assert_int_equal(evlog_append(evlog_queue(log, 1), &ev), 0);
+    struct evlog_stats st;
+    get_stats_until(log, 1, &st);
+    assert_int_equal(st.written, 1);
+    assert_int_equal(st.seq, 1);
+    assert_int_equal(st.durable, 1);
+    assert_int_equal(st.flushes, 1);
+    /* Again, once the writer is idle again. */
+    usleep(300000);
+    evt_make(&ev, 1);
+    assert_int_equal(evlog_append(evlog_queue(log, 0), &ev), 0);
+    get_stats_until(log, 2, &st);
+    assert_int_equal(st.written, 2);
+    assert_int_equal(st.durable, 2);
+    assert_int_equal(st.flushes, 2);
+    evlog_close(log, &st);
+    assert_int_equal(st.written, 2);
+    assert_int_equal(st.durable, 2);
+    assert_int_equal(st.flushes, 2); /* nothing was left to flush at the end */
+    assert_int_equal(st.appended, 2);
+    assert_int_equal(st.dropped, 0);
+}
+
+/* While writes fail (here: past RLIMIT_FSIZE, EFBIG) and nothing comes,
+ * the writer sleeps as when idle instead of spinning on the retry time;
+ * once writing works again the next records are written. */
+static void test_failing_idle(void **state)
+{
+    (void)state;
+    char sub[256];
+    snprintf(sub, sizeof(sub), "%s/fail", dir);
+    struct evlog_options opt = { .data_dir = sub,
+                                 .node = "t4",
+                                 .nqueues = 1,
+                                 .queue_bytes = 1 << 16,
+                                 .flush_ms = 200,
+                                 .retry_ms = 50 };
+    struct evlog *log;
+    assert_int_equal(evlog_open(&opt, &log), 0);
+    struct rlimit old, small;
+    assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+    small = old;
+    small.rlim_cur = 4096;
+    signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+    struct evlog_stats st;
+    unsigned i = 0;
+    for (int k = 0; k < 500; k++) {
+        struct sk_event ev;
+        evt_make(&ev, i++);
+        evlog_append(evlog_queue(log, 0), &ev);
+        usleep(2000);
+        evlog_get_stats(log, &st);
+        if (st.failing)
+            break;
+    }
+    assert_int_equal(st.failing, 1);
+    assert_int_equal(st.last_error, EFBIG);
+    usleep(100000);
+    struct thread_use a, b;
+    watch_writer(&a, &b);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    assert_writer_slept(&a, &b);
+
+    evlog_get_stats(log, &st);
+    uint64_t written = st.written;
+    for (unsigned k = 0; k < 10; k++) {
+        struct sk_event ev;
+        evt_make(&ev, i++);
+        assert_int_equal(evlog_append(evlog_queue(log, 0), &ev), 0);
+    }
+    get_stats_until(log, st.seq + 10, &st);
+    assert_int_equal(st.written, written + 10);
+    assert_int_equal(st.failing, 0);
+    evlog_close(log, &st);
+    assert_int_equal(st.appended, i);
+    assert_int_equal(st.written + st.write_errors, i);
+    assert_int_equal(st.seq, st.written);
+    assert_int_equal(st.durable, st.written);
 }
 
 static void test_json(void **state)
@@ -458,6 +692,8 @@ int main(void)
         cmocka_unit_test(test_frame_scan),       cmocka_unit_test(test_writer_reader),
         cmocka_unit_test(test_reader_recovers),  cmocka_unit_test(test_reader_large),
         cmocka_unit_test(test_queue_full_drops), cmocka_unit_test(test_json),
+        cmocka_unit_test(test_no_log),           cmocka_unit_test(test_idle_writer),
+        cmocka_unit_test(test_failing_idle),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     evt_rmrf(dir);

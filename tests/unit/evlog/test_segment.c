@@ -1,6 +1,9 @@
 /* Unit tests for segments: rotation by size and time, compression and
  * reading compressed segments (with filters and damage), the manifest and
- * its SHA-256, crash recovery, retention, write errors and the tap. */
+ * its SHA-256, crash recovery, retention, write errors and the tap; and
+ * connection events (http, tls, raw) mixed with DNS ones, written through
+ * the real writer, read back from both forms and exported in every
+ * format. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +17,7 @@
 #include <inttypes.h>
 #include <openssl/evp.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +27,7 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "evlog/evlog.h"
+#include "evlog/export.h"
 #include "evlog/manifest.h"
 #include "evlog/reader.h"
 #include "evlog/record.h"
@@ -400,7 +405,7 @@ static void test_compress_keeps_damage(void **state)
 static void test_recovery(void **state)
 {
     (void)state;
-    char data[512], evdir[600], path[800];
+    char data[512], evdir[600], path[1100];
     sub(data, sizeof(data), "crash");
     snprintf(evdir, sizeof(evdir), "%s/events", data);
     struct evlog *log = open_log(data, 0, 0, EVLOG_COMPRESS_NONE, NULL);
@@ -661,6 +666,287 @@ static void test_tap(void **state)
     assert_int_equal(evt_file_size(tap), -1); /* the last one was rotated at the stop */
 }
 
+static struct evt_store store;
+
+/* Through one queue, so that event i gets sequence number i + 1. */
+static void append_mixed(struct evlog *log, unsigned first, unsigned n)
+{
+    for (unsigned i = first; i < first + n; i++) {
+        struct sk_event ev;
+        evt_make_mixed(&ev, i, &store);
+        while (evlog_append(evlog_queue(log, 0), &ev) == SK_EFULL)
+            usleep(1000);
+    }
+}
+
+/* Read a log of evt_make_mixed() events back: every event equal to the
+ * one written, sequence numbers 1..n. Counts per kind into kinds[5]. */
+static unsigned read_back_mixed(const char *path, const struct evlog_filter *f, unsigned kinds[5])
+{
+    const char *paths[] = { path };
+    struct evlog_scan *s;
+    char err[512];
+    assert_int_equal(evlog_scan_open(paths, 1, f, &s, err, sizeof(err)), 0);
+    unsigned n = 0;
+    memset(kinds, 0, 5 * sizeof(*kinds));
+    struct sk_event ev, want;
+    struct evlog_ref ref;
+    struct evt_store *mine = malloc(sizeof(*mine));
+    int rc;
+    while ((rc = evlog_scan_next(s, &ev, &ref, err, sizeof(err))) != 0) {
+        if (rc < 0)
+            fail_msg("%s", err);
+        unsigned i = (unsigned)(ev.ts_us - EVT_BASE_US);
+        evt_make_mixed(&want, i, mine);
+        evt_assert_equal(&ev, &want);
+        assert_int_equal(ref.seq, i + 1);
+        kinds[ev.kind]++;
+        n++;
+    }
+    free(mine);
+    evlog_scan_close(s);
+    return n;
+}
+
+/* Lines of a file, and how many of them hold needle (NULL: any). */
+static unsigned count_lines(const char *path, const char *needle, unsigned *with)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char *line = malloc(EVLOG_EXPORT_LINE_MAX + 2);
+    unsigned n = 0;
+    *with = 0;
+    while (fgets(line, EVLOG_EXPORT_LINE_MAX + 2, f)) {
+        assert_non_null(strchr(line, '\n'));
+        n++;
+        if (needle && strstr(line, needle))
+            (*with)++;
+    }
+    free(line);
+    fclose(f);
+    return n;
+}
+
+/* The line of a file that holds needle (static, or NULL). */
+static const char *find_line(const char *path, const char *needle)
+{
+    static char line[EVLOG_EXPORT_LINE_MAX + 2];
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    const char *found = NULL;
+    while (fgets(line, sizeof(line), f))
+        if (strstr(line, needle)) {
+            found = line;
+            break;
+        }
+    fclose(f);
+    return found;
+}
+
+static void export_to(const char *evdir, const struct evlog_filter *filter,
+                      enum evlog_export_format fmt, const char *out)
+{
+    const char *paths[] = { evdir };
+    struct evlog_scan *s;
+    char err[512];
+    assert_int_equal(evlog_scan_open(paths, 1, filter, &s, err, sizeof(err)), 0);
+    struct evlog_export_stats st;
+    if (fmt == EVLOG_EXPORT_SQLITE) {
+        assert_int_equal(evlog_export_sqlite(s, out, 1, evdir, stderr, &st, err, sizeof(err)), 0);
+    } else {
+        FILE *f = fopen(out, "w");
+        assert_non_null(f);
+        assert_int_equal(evlog_export_text(s, fmt, f, stderr, &st), 0);
+        fclose(f);
+    }
+    assert_int_equal(st.problems, 0);
+    assert_int_equal(st.skipped, 0);
+    evlog_scan_close(s);
+}
+
+static const char *sql1(sqlite3 *db, const char *sql, int *len)
+{
+    static char v[70000];
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    const char *r = NULL;
+    int n = sqlite3_column_bytes(st, 0);
+    if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
+        assert_true(n < (int)sizeof(v));
+        memcpy(v, sqlite3_column_blob(st, 0), (size_t)n);
+        v[n] = '\0';
+        r = v;
+    }
+    if (len)
+        *len = n;
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* Connection events mixed with DNS ones, through the writer: rotated,
+ * compressed (or not), read back field by field with kind filters, and
+ * exported as JSON lines, CSV and SQLite. */
+static void mixed_log(int compress)
+{
+    const unsigned n = 6000;
+    char data[512], evdir[600], out[700];
+    sub(data, sizeof(data), compress ? "mixz" : "mixp");
+    snprintf(evdir, sizeof(evdir), "%s/events", data);
+    /* About 1.4 MB in segments of 128 KiB (rotated after a batch), the
+     * events appended in 12 bursts so that batches stay small. */
+    struct evlog *log =
+        open_log(data, 128 << 10, 0, compress ? EVLOG_COMPRESS_ZSTD : EVLOG_COMPRESS_NONE, NULL);
+    for (unsigned k = 0; k < 12; k++) {
+        append_mixed(log, k * (n / 12), n / 12);
+        usleep(30000);
+    }
+    struct evlog_stats st;
+    evlog_close(log, &st);
+    assert_int_equal(st.written, n);
+    assert_int_equal(st.dropped, 0);
+    assert_true(st.segments >= 3);
+    assert_int_equal(st.compressed, compress ? st.segments : 0);
+    assert_int_equal(check_manifest(evdir), st.segments);
+
+    unsigned kinds[5];
+    assert_int_equal(read_back_mixed(evdir, NULL, kinds), n);
+    assert_int_equal(kinds[SK_EV_DNS], 4000);
+    assert_int_equal(kinds[SK_EV_HTTP], 667);
+    assert_int_equal(kinds[SK_EV_TLS], 667);
+    assert_int_equal(kinds[SK_EV_RAW], 666);
+    struct evlog_filter f = { .kinds = 1u << SK_EV_HTTP };
+    assert_int_equal(read_back_mixed(evdir, &f, kinds), 667);
+    f.kinds = 1u << SK_EV_TLS | 1u << SK_EV_RAW;
+    assert_int_equal(read_back_mixed(evdir, &f, kinds), 1333);
+    assert_int_equal(kinds[SK_EV_TLS], 667);
+    f = (struct evlog_filter){ .from_us = EVT_BASE_US + 90,
+                               .to_us = EVT_BASE_US + 180,
+                               .kinds = 1u << SK_EV_RAW };
+    assert_int_equal(read_back_mixed(evdir, &f, kinds), 10);
+
+    /* JSON lines: one per event; event 9 (seq 10) is evt_make_conn(3). */
+    unsigned with;
+    snprintf(out, sizeof(out), "%s/%s.jsonl", root, compress ? "mixz" : "mixp");
+    export_to(evdir, NULL, EVLOG_EXPORT_JSONL, out);
+    assert_int_equal(count_lines(out, "\"event_type\":\"http\"", &with), n);
+    assert_int_equal(with, 667);
+    count_lines(out, "\"tls\":{", &with);
+    assert_int_equal(with, 667);
+    count_lines(out, "\"raw\":{\"len\":", &with);
+    assert_int_equal(with, 666);
+    count_lines(out, "\"flags\":[", &with);
+    assert_int_equal(with, 6000);
+    const char *l = find_line(out, "\"seq\":10,");
+    assert_non_null(l);
+    assert_non_null(strstr(
+        l, "\"family\":\"megad\",\"list\":\"port80\",\"bot_id\":\"BOT-DAA66D13\","
+           "\"rule\":\"megad-gate\",\"http\":{\"hostname\":\"c2.example\","
+           "\"url\":\"te.php?id=012\",\"http_method\":\"GET\",\"protocol\":\"HTTP/1.1\","
+           "\"status\":200,\"http_user_agent\":\"/5.0 /gate.php?id=0123456789&v=abcdefghi\","
+           "\"http_refer\":\"http://ref.example/\\\"q\\\",x\",\"request\":4,\"body_len\":1000},"
+           "\"flags\":[\"tls\",\"keepalive\",\"silent\",\"malformed\",\"terminated\"],"
+           "\"close_reason\":\"idle\",\"bytes_in\":3017,\"bytes_out\":9,"
+           "\"duration\":0.370371}\n"));
+    /* A filtered export. */
+    f = (struct evlog_filter){ .kinds = 1u << SK_EV_RAW };
+    export_to(evdir, &f, EVLOG_EXPORT_JSONL, out);
+    assert_int_equal(count_lines(out, "\"event_type\":\"raw\"", &with), 666);
+    assert_int_equal(with, 666);
+
+    /* CSV: a header and a row per event. */
+    snprintf(out, sizeof(out), "%s/%s.csv", root, compress ? "mixz" : "mixp");
+    export_to(evdir, NULL, EVLOG_EXPORT_CSV, out);
+    assert_int_equal(count_lines(out, ",tls,seg-node-", &with), n + 1);
+    assert_int_equal(with, 667);
+    l = find_line(out, ",10,seg-node,");
+    assert_non_null(l);
+    assert_non_null(strstr(l, ",megad,port80,,,,,,,,,,,,,,BOT-DAA66D13,megad-gate,"
+                              "tls keepalive silent malformed terminated,idle,3017,9,0.370371,"
+                              "c2.example,te.php?id=012,GET,HTTP/1.1,200,"
+                              "/5.0 /gate.php?id=0123456789&v=abcdefghi,"
+                              "\"http://ref.example/\"\"q\"\",x\",,4,1000,,,,,,,,,,,\n"));
+
+    /* SQLite: a table per kind, with its indexes. */
+    snprintf(out, sizeof(out), "%s/%s.db", root, compress ? "mixz" : "mixp");
+    export_to(evdir, NULL, EVLOG_EXPORT_SQLITE, out);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open_v2(out, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+    assert_string_equal(sql1(db, "SELECT count(*) FROM dns", NULL), "4000");
+    assert_string_equal(sql1(db, "SELECT count(*) FROM http", NULL), "667");
+    assert_string_equal(sql1(db, "SELECT count(*) FROM tls", NULL), "667");
+    assert_string_equal(sql1(db, "SELECT count(*) FROM raw", NULL), "666");
+    assert_string_equal(sql1(db,
+                             "SELECT count(*) FROM sqlite_master WHERE type='index' AND "
+                             "name IN ('http_time','http_src','http_family','tls_time',"
+                             "'tls_src','tls_family','raw_time','raw_src','raw_family',"
+                             "'dns_time','dns_src','dns_family')",
+                             NULL),
+                        "12");
+    assert_string_equal(sql1(db, "SELECT url FROM http WHERE seq = 10", NULL), "te.php?id=012");
+    assert_string_equal(sql1(db,
+                             "SELECT bot_id||' '||close_reason||' '||flags||' '||duration "
+                             "FROM http WHERE seq = 10",
+                             NULL),
+                        "BOT-DAA66D13 idle tls keepalive silent malformed terminated 0.370371");
+    assert_string_equal(sql1(db,
+                             "SELECT http_refer||' '||body_len||' '||request||' '||status "
+                             "FROM http WHERE seq = 10",
+                             NULL),
+                        "http://ref.example/\"q\",x 1000 4 200");
+    assert_null(sql1(db, "SELECT body FROM http WHERE seq = 10", NULL));
+    /* Event 18 (seq 19) is evt_make_conn(6): http with a 6-byte body. */
+    struct sk_event want;
+    evt_make_conn(&want, 6, &store);
+    int blen;
+    const char *body = sql1(db, "SELECT body FROM http WHERE seq = 19", &blen);
+    assert_int_equal(blen, 6);
+    assert_memory_equal(body, want.u.http.body.p, 6);
+    assert_string_equal(sql1(db, "SELECT typeof(body) FROM http WHERE seq = 19", NULL), "blob");
+    /* Every byte of a value at its cap comes back from its escaped text:
+     * event 171 is evt_make_conn(57), every value at its cap. */
+    evt_make_conn(&want, 57, &store);
+    const char *url = sql1(db, "SELECT url FROM http WHERE seq = 172", NULL);
+    assert_non_null(url);
+    uint8_t back[SK_EV_URL_MAX];
+    size_t bl = 0;
+    for (const char *p = url; *p; bl++) {
+        assert_true(bl < sizeof(back));
+        if (p[0] == '\\' && p[1] == 'x') {
+            unsigned v;
+            assert_int_equal(sscanf(p + 2, "%2x", &v), 1);
+            back[bl] = (uint8_t)v;
+            p += 4;
+        } else if (p[0] == '\\') {
+            assert_int_equal(p[1], '\\');
+            back[bl] = '\\';
+            p += 2;
+        } else {
+            back[bl] = (uint8_t)*p++;
+        }
+    }
+    assert_int_equal(bl, SK_EV_URL_MAX);
+    assert_memory_equal(back, want.u.http.url.p, SK_EV_URL_MAX);
+    assert_string_equal(
+        sql1(db, "SELECT length(data)||' '||sniffed FROM raw WHERE seq = 259", NULL), "16384 tls");
+    assert_string_equal(
+        sql1(db, "SELECT sni||' '||version||' '||ja3_hash FROM tls WHERE seq = 4", NULL),
+        "c2.example TLS 1.2 00000001000000030000000500000007");
+    sqlite3_close(db);
+}
+
+static void test_mixed_compressed(void **state)
+{
+    (void)state;
+    mixed_log(1);
+}
+
+static void test_mixed_plain(void **state)
+{
+    (void)state;
+    mixed_log(0);
+}
+
 static void test_names_and_manifest_lines(void **state)
 {
     (void)state;
@@ -735,6 +1021,8 @@ int main(void)
         cmocka_unit_test(test_write_errors),
         cmocka_unit_test(test_tap),
         cmocka_unit_test(test_names_and_manifest_lines),
+        cmocka_unit_test(test_mixed_compressed),
+        cmocka_unit_test(test_mixed_plain),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     evt_rmrf(root);
