@@ -1,18 +1,24 @@
-/* cli/cmd_check_config.c -- `sinkhole check-config`: validate a config. */
+/* cli/cmd_check_config.c -- `sinkhole check-config`: validate a config, the
+ * seized-domain lists and the family rules it names, as `serve` would load
+ * them, without starting anything. */
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "classify/rules.h"
 #include "cli/commands.h"
 #include "core/config.h"
 #include "core/err.h"
+#include "core/xalloc.h"
 #include "dns/zones.h"
 
 static const char usage_text[] =
     "Usage: sinkhole check-config -c FILE [-q]\n"
     "\n"
-    "Read FILE as `sinkhole serve` would, load every seized-domain list it names,\n"
-    "and report each problem as FILE:LINE: message. Nothing is started.\n"
+    "Read FILE as `sinkhole serve` would, load every seized-domain list and the\n"
+    "family rules file it names, and report each problem as FILE:LINE: message.\n"
+    "Nothing is started.\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   the configuration file (INI; see docs/config.md)\n"
@@ -20,6 +26,11 @@ static const char usage_text[] =
     "  -h, --help          show this help\n"
     "\n"
     "Exit status: 0 valid, 2 invalid (every error is printed), 1 other failure.\n";
+
+static const char *plural(size_t n)
+{
+    return n == 1 ? "" : "s";
+}
 
 int cmd_check_config(int argc, char **argv)
 {
@@ -42,8 +53,7 @@ int cmd_check_config(int argc, char **argv)
             fputs(usage_text, stdout);
             return 0;
         default:
-            fputs(usage_text, stderr);
-            return 2;
+            return cli_bad_option("check-config", argv);
         }
     }
     if (path == NULL || optind != argc) {
@@ -54,13 +64,27 @@ int cmd_check_config(int argc, char **argv)
     int rc = config_load(path, &cfg, stderr);
     if (rc != 0)
         return rc == SK_ECONFIG ? 2 : 1;
-    int nlists = cfg->n_seized;
-    struct dns_zones *z;
+    int nlists = cfg->n_seized, nlisteners = cfg->n_listeners;
+    char *rules_path = cfg->rules_file ? xstrdup(cfg->rules_file) : NULL;
+
+    /* Both are loaded even when the first fails, so one run shows every
+     * mistake. The zones take cfg over. */
+    bool bad = false;
+    struct dns_zones *z = NULL;
     if (dns_zones_load(cfg, &z, stderr) != 0)
-        return 2;
-    if (!quiet)
-        printf("%s: OK: %d seized list%s, %zu names\n", path, nlists, nlists == 1 ? "" : "s",
-               seized_count(z->matcher));
-    dns_zones_free(z);
-    return 0;
+        bad = true;
+    struct rules *r = NULL;
+    if (rules_path != NULL && rules_load(rules_path, &r, stderr) != 0)
+        bad = true; /* a rules file that cannot be read is the config's mistake too */
+    if (!bad && !quiet) {
+        size_t names = seized_count(z->matcher), nrules = r ? rules_count(r) : 0;
+        printf("%s: OK: %d seized list%s, %zu name%s, %d listener%s, %zu rule%s\n", path, nlists,
+               plural((size_t)nlists), names, plural(names), nlisteners, plural((size_t)nlisteners),
+               nrules, plural(nrules));
+    }
+    rules_free(r);
+    if (z != NULL)
+        dns_zones_free(z);
+    free(rules_path);
+    return bad ? 2 : 0;
 }

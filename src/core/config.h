@@ -22,6 +22,39 @@
 #define CFG_NAME_MAX    64 /* section suffixes, family names, node name */
 #define CFG_TRUSTED_MAX 32 /* trusted PROXY-protocol senders per list */
 
+#define CFG_LISTENERS_MAX 256 /* [listener.*] sections */
+#define CFG_TLS_CN_MAX    64  /* characters of tls_cn (X.509 ub-common-name) */
+
+enum cfg_sniff { CFG_SNIFF_AUTO = 0, CFG_SNIFF_HTTP, CFG_SNIFF_TLS, CFG_SNIFF_RAW };
+
+/* One [listener.NAME] section. Defaults in docs/config.md. */
+struct cfg_listener {
+    char name[CFG_NAME_MAX];
+    struct sk_ip listen[CFG_LISTEN_MAX]; /* address and port, IPv4 or IPv6 */
+    int n_listen;
+    uint8_t transport;    /* 6 tcp (default), 17 udp */
+    enum cfg_sniff sniff; /* auto: http, tls and raw told apart by the first bytes */
+    /* PROXY protocol v1/v2 accepted from these senders only; 0: off. */
+    struct sk_prefix proxy_trusted[CFG_TRUSTED_MAX];
+    int n_proxy_trusted;
+    bool tls_terminate; /* finish TLS handshakes, log the HTTP inside */
+    char *tls_cert;     /* PEM files; NULL: a self-signed certificate made at start */
+    char *tls_key;
+    char tls_cn[256];           /* subject CN of the generated certificate */
+    uint32_t sniff_timeout_ms;  /* client silent this long: send the banner (rule), log */
+    uint32_t header_timeout_ms; /* whole request head / ClientHello within this */
+    uint32_t idle_timeout_ms;   /* no byte either way this long: close */
+    uint32_t total_timeout_ms;  /* connection lifetime, tarpits included */
+    uint32_t max_connections;   /* open at once on this listener, all workers */
+    uint32_t max_per_source;    /* open at once from one source address; 0: no limit */
+    uint64_t max_bytes;         /* read per connection (TCP); then close */
+    uint32_t capture_bytes;     /* raw: first bytes kept in the event */
+    uint32_t http_body_bytes;   /* HTTP: body bytes kept in the event */
+    uint32_t http_max_head;     /* HTTP: request line + headers */
+    int line;                   /* line of the section header */
+    int listen_line;            /* line of its 'listen' key */
+};
+
 enum cfg_not_seized { CFG_NOT_SEIZED_REFUSE, CFG_NOT_SEIZED_NXDOMAIN };
 
 struct cfg_answers {
@@ -80,10 +113,18 @@ struct sk_config {
     int n_rrl_exempt;
     uint32_t tcp_idle_timeout_ms;
     uint32_t tcp_max_connections; /* per worker */
-    /* PROXY protocol (v2 on UDP, v1 or v2 on TCP) accepted from these
-     * senders only, and required from them; 0: off. */
+    /* PROXY protocol v2 (UDP and TCP) accepted from these senders only;
+     * 0: off. */
     struct sk_prefix dns_proxy_trusted[CFG_TRUSTED_MAX];
     int n_dns_proxy_trusted;
+
+    /* [listener.*] */
+    struct cfg_listener *listeners;
+    int n_listeners;
+
+    /* [classify] */
+    char *rules_file; /* NULL: no rules, every contact gets the default reply */
+    int rules_line;   /* line of the 'rules' key */
 
     /* [seized.*] */
     struct cfg_seized *seized;

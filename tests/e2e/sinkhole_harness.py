@@ -19,6 +19,14 @@ A test looks like this:
 
     run_main("test_example", body)                        # "N passed, M failed"
 
+Connection-sinkhole tests add listeners and rules and read the http, tls
+and raw events through `sinkhole export`:
+
+    d = Daemon([("megad", {"names": ["bad.example"]})],
+               listeners=[("web", {"sniff": "auto"})], rules="http.rules").start()
+    ... talk to d.laddr("web") ...
+    evs = d.wait_conn_events(lambda evs: len(evs) >= 1)
+
 Set SK_E2E_KEEP=1 to keep the temporary folders (they are kept anyway
 when a check failed).
 
@@ -50,6 +58,8 @@ SOURCE_DIR = os.environ.get("SK_SOURCE_DIR") or os.path.abspath(
 BUILD_DIR = os.environ.get("SK_BUILD_DIR") or os.path.join(SOURCE_DIR, "build")
 SINKHOLE = os.environ.get("SINKHOLE") or os.path.join(BUILD_DIR, "sinkhole")
 EVDUMP = os.environ.get("SK_EVDUMP") or os.path.join(BUILD_DIR, "tests", "evdump")
+# Rules files of the connection-sinkhole tests (Daemon(rules=...)).
+RULES_DIR = os.path.join(SOURCE_DIR, "tests", "e2e", "rules")
 
 # Signs that a sanitizer caught something in a process's stderr.
 SANITIZER_PATTERNS = (
@@ -224,17 +234,37 @@ class Daemon:
       family, answer_a, answer_aaaa: written as keys when present
       file:    override the file key (e.g. a path that does not exist)
     dns, server, log: extra keys for those sections (str values), written
-      after the defaults here so a test can replace any of them."""
+      after the defaults here so a test can replace any of them.
+
+    The connection sinkhole:
+    listeners: list of (name, dict) in config order, one [listener.NAME]
+      each; the dict holds its keys (str values). Each listener gets a free
+      port of its own at start (d.ports[name], d.laddr(name)); without a
+      "listen" key it listens on 127.0.0.1 at that port, and "{port}" in
+      any value is replaced by it. A value of None leaves a key out.
+    rules: the [classify] rules file: the name of a file in
+      tests/e2e/rules/ or, if it holds a newline, the rules text itself.
+      The folder tests/e2e/rules/ is copied next to the config (reply files
+      named by @path are found there) and "{port:NAME}" in the rules is
+      replaced by listener NAME's port.
+    classify: extra keys for [classify].
+    sections: list of (section, dict) written as they are, last."""
 
     _all = []
 
-    def __init__(self, lists, dns=None, server=None, log=None, listen_v6=False, tag="sk"):
+    def __init__(self, lists, dns=None, server=None, log=None, listen_v6=False, tag="sk",
+                 listeners=None, rules=None, classify=None, sections=None):
         self.tmp = make_tmp(tag)
         self.lists = list(lists)
         self.dns_extra = dict(dns or {})
         self.server_extra = dict(server or {})
         self.log_extra = dict(log or {})
         self.listen_v6 = listen_v6
+        self.listeners = [(n, dict(spec)) for n, spec in (listeners or [])]
+        self.rules = rules
+        self.classify_extra = dict(classify or {})
+        self.sections = [(n, dict(spec)) for n, spec in (sections or [])]
+        self.ports = {}
         self.cfg_path = os.path.join(self.tmp, "sinkhole.ini")
         self.data_dir = os.path.join(self.tmp, "data")
         self.events_dir = os.path.join(self.data_dir, "events")
@@ -282,16 +312,54 @@ class Daemon:
                       "family", "answer_a", "answer_aaaa"):
                 if k in spec:
                     out.append(kv_line(k, spec[k]))
+        for name, spec in self.listeners:
+            port = self.ports.get(name, 0)
+            keys = {"listen": "127.0.0.1:{port}"}
+            keys.update(spec)
+            out += ["", "[listener.%s]" % name]
+            out += [kv_line(k, str(v).replace("{port}", str(port)))
+                    for k, v in keys.items() if v is not None]
+        if self.rules is not None or self.classify_extra:
+            out += ["", "[classify]"]
+            keys = {}
+            if self.rules is not None:
+                keys["rules"] = "rules/" + self.rules_name()
+            keys.update(self.classify_extra)
+            out += [kv_line(k, v) for k, v in keys.items() if v is not None]
         if self.log_extra:
             out += ["", "[log]"]
             out += [kv_line(k, v) for k, v in self.log_extra.items()]
+        for name, spec in self.sections:
+            out += ["", "[%s]" % name]
+            out += [kv_line(k, v) for k, v in spec.items() if v is not None]
         return "\n".join(out) + "\n"
+
+    def rules_name(self):
+        if self.rules is None or "\n" in self.rules:
+            return "test.rules"
+        return self.rules
+
+    def rules_text(self):
+        """The rules as written for this run (ports filled in)."""
+        if "\n" in self.rules:
+            text = self.rules
+        else:
+            with open(os.path.join(RULES_DIR, self.rules)) as f:
+                text = f.read()
+        for name, port in self.ports.items():
+            text = text.replace("{port:%s}" % name, str(port))
+        return text
 
     def write_files(self):
         for name, spec in self.lists:
             if "file" in spec or "dga" in spec:
                 continue
             self.write_list(name, spec.get("names"), spec.get("text"))
+        if self.rules is not None:
+            dst = os.path.join(self.tmp, "rules")
+            if os.path.isdir(RULES_DIR):
+                shutil.copytree(RULES_DIR, dst, dirs_exist_ok=True)
+            write_file(os.path.join(dst, self.rules_name()), self.rules_text())
         write_file(self.cfg_path, self.config_text())
 
     # -- process --
@@ -304,6 +372,12 @@ class Daemon:
             self.port = free_port()
             if self.listen_v6:
                 self.port6 = self.port
+            self.ports = {}
+            for name, _ in self.listeners:
+                p = free_port()
+                while p == self.port or p in self.ports.values():
+                    p = free_port()
+                self.ports[name] = p
             self.write_files()
             self.out_f = open(self.stdout_path, "w")
             self.err_f = open(self.stderr_path, "w")
@@ -321,6 +395,10 @@ class Daemon:
     @property
     def addr(self):
         return ("127.0.0.1", self.port)
+
+    def laddr(self, name):
+        """(address, port) of listener NAME on 127.0.0.1."""
+        return ("127.0.0.1", self.ports[name])
 
     def wait_ready(self, timeout):
         """Poll with a UDP query for ready-probe.invalid until any reply
@@ -466,6 +544,43 @@ class Daemon:
         if not include_probes:
             evs = [e for e in evs if not is_probe(e)]
         return evs
+
+    # -- connection events (sinkhole export) --
+
+    def export(self, kinds=None, strict=False):
+        """Every event logged so far, read with `sinkhole export DATA_DIR
+        --format jsonl`, as dicts (names as in docs/events.md). kinds: a
+        list of event types to keep. strict: raise if export reports
+        damage (not strict: a segment still being written may end in a torn
+        record; take what could be read)."""
+        if not os.path.isdir(self.events_dir):
+            return []
+        args = [SINKHOLE, "export", self.data_dir, "--format", "jsonl", "-q"]
+        if kinds:
+            args += ["--kind", ",".join(kinds)]
+        p = subprocess.run(args, capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        if p.returncode != 0 and (strict or p.returncode != 1):
+            raise RuntimeError("sinkhole export exit %d: %s" % (p.returncode, p.stderr[:2000]))
+        evs = []
+        for line in p.stdout.splitlines():
+            if line.strip():
+                evs.append(json.loads(line))
+        return [e for e in evs if not is_probe(e)]
+
+    def conn_events(self, strict=False):
+        """The http, tls and raw events logged so far."""
+        return self.export(["http", "tls", "raw"], strict=strict)
+
+    def wait_conn_events(self, pred, timeout=5):
+        """Read connection events until pred(events) holds or timeout
+        seconds pass; returns the last list read."""
+        end = time.monotonic() + timeout
+        while True:
+            evs = self.conn_events()
+            if pred(evs) or time.monotonic() >= end:
+                return evs
+            time.sleep(0.05)
 
     # -- reload --
 

@@ -2,8 +2,13 @@
 """End-to-end: `sinkhole check-config` (and `serve`) on bad configs.
 
 Each bad config must give exit status 2 and an error line starting with the
-exact FILE:LINE: of the problem (the config file, or the list file and its
-line). The example etc/sinkhole.ini and a few valid variants must pass."""
+exact FILE:LINE: of the problem (the config file, or the list file or rules
+file and its line). The example etc/sinkhole.ini and a few valid variants
+must pass, and the summary line counts lists, names, listeners and rules.
+
+Mistakes in the config itself are checked with both commands; mistakes
+inside a rules file with check-config only (serve's own tests cover how it
+loads rules)."""
 
 import os
 import subprocess
@@ -42,7 +47,8 @@ def line_of(text, content, nth=1):
 
 # (name, config text, {list name: list text}, [(where, line content or
 # number, nth, message fragment)], bug) where "where" is "cfg" or a list
-# name; a line given as str is found in that file.
+# name; a line given as str is found in that file. A list name holding a
+# "/" is a file at that path under the config's folder (a rules file).
 def cases():
     lists_a = {"a": "a.example\n"}
     out = [
@@ -133,27 +139,132 @@ def cases():
         ("every error reported", BASE + "ttl = x\ncolour = blue\n" + SEIZED_A, lists_a,
          [("cfg", "ttl = x", 1, "ttl"), ("cfg", "colour = blue", 1, "colour")], None),
     ]
+    out += listener_cases(lists_a)
     return out
 
 
-def run_case(res, name, text, lists, expect, bug):
+def listener_cases(lists_a):
+    """Mistakes in [listener.*] and [classify]: config errors for both commands."""
+    web = "\n[listener.web]\nlisten = 127.0.0.1:18080\n"
+    rules = {"a": "a.example\n", "rules/ok.rules": "rule r family=x\nend\n"}
+    return [
+        ("listener without listen", BASE + SEIZED_A + "\n[listener.web]\nsniff = http\n",
+         lists_a, [("cfg", "[listener.web]", 1, "needs a 'listen' key")], None),
+        ("listener with no keys at all", BASE + SEIZED_A + "\n[listener.web]\n", lists_a,
+         [("cfg", "[listener.web]", 1, "needs a 'listen' key")], None),
+        ("listener: bad listen address", BASE + SEIZED_A
+         + "\n[listener.web]\nlisten = 127.0.0.1:80:80\n", lists_a,
+         [("cfg", "listen = 127.0.0.1:80:80", 1, "expected ADDRESS:PORT")], None),
+        ("listener: bad transport", BASE + SEIZED_A + web + "transport = quic\n", lists_a,
+         [("cfg", "transport = quic", 1, "transport: expected tcp or udp, got 'quic'")], None),
+        ("listener: bad sniff", BASE + SEIZED_A + web + "sniff = ssh\n", lists_a,
+         [("cfg", "sniff = ssh", 1, "sniff: expected auto, http, tls or raw")], None),
+        ("listener: bad proxy_protocol", BASE + SEIZED_A + web + "proxy_protocol = lb1\n",
+         lists_a, [("cfg", "proxy_protocol = lb1", 1, "proxy_protocol")], None),
+        ("listener: timeout 0", BASE + SEIZED_A + web + "idle_timeout_ms = 0\n", lists_a,
+         [("cfg", "idle_timeout_ms = 0", 1, "idle_timeout_ms: expected a whole number from 1")],
+         None),
+        ("listener: capture_bytes over the event's cap", BASE + SEIZED_A + web
+         + "capture_bytes = 20000\n", lists_a,
+         [("cfg", "capture_bytes = 20000", 1, "from 0 to 16384")], None),
+        ("listener: http_max_head too small", BASE + SEIZED_A + web + "http_max_head = 100\n",
+         lists_a, [("cfg", "http_max_head = 100", 1, "from 256 to 65536")], None),
+        ("listener: max_bytes with a unit", BASE + SEIZED_A + web + "max_bytes = 1MB\n",
+         lists_a, [("cfg", "max_bytes = 1MB", 1, "max_bytes")], None),
+        ("listener: unknown key", BASE + SEIZED_A + web + "backlog = 5\n", lists_a,
+         [("cfg", "backlog = 5", 1, "unknown key 'backlog' in [listener.web]")], None),
+        ("listener: repeated section", BASE + SEIZED_A + web
+         + "\n[listener.web]\nlisten = 127.0.0.1:18081\n", lists_a,
+         [("cfg", "[listener.web]", 2, "appears twice (first at line %d)"
+           % line_of(BASE + SEIZED_A + web, "[listener.web]"))], None),
+        ("listener: name over 31 characters", BASE + SEIZED_A + "\n[listener." + "x" * 32
+         + "]\nlisten = 127.0.0.1:18080\n", lists_a,
+         [("cfg", "[listener." + "x" * 32 + "]", 1, "1 to 31 characters")], None),
+        ("listener on the DNS address", BASE + SEIZED_A
+         + "\n[listener.dns2]\nlisten = 127.0.0.1:15353\ntransport = udp\n", lists_a,
+         [("cfg", "listen = 127.0.0.1:15353", 2, "overlaps 127.0.0.1:")], None),
+        ("two TCP listeners on one address", BASE + SEIZED_A + web
+         + "\n[listener.other]\nlisten = 127.0.0.2:18081\n    0.0.0.0:18080\n", lists_a,
+         [("cfg", "0.0.0.0:18080", 1, "overlaps 127.0.0.1:18080 of [listener.web]")], None),
+        ("tls = terminate over UDP", BASE + SEIZED_A + web + "transport = udp\ntls = terminate\n",
+         lists_a, [("cfg", "tls = terminate", 1, "needs transport = tcp")], None),
+        ("tls_cert that does not exist", BASE + SEIZED_A + web
+         + "tls = terminate\ntls_cert = certs/none.pem\ntls_key = certs/none.key\n", lists_a,
+         [("cfg", "tls_cert = certs/none.pem", 1, "none.pem"),
+          ("cfg", "tls_key = certs/none.key", 1, "none.key")], None),
+        ("tls_cert without tls_key", BASE + SEIZED_A + web
+         + "tls = terminate\ntls_cert = lists/a.txt\n", lists_a,
+         [("cfg", "tls_cert = lists/a.txt", 1, "needs tls_key too")], None),
+        ("tls_cn without tls = terminate", BASE + SEIZED_A + web + "tls_cn = sinkhole.test\n",
+         lists_a, [("cfg", "tls_cn = sinkhole.test", 1, "only with tls = terminate")], None),
+        ("rules file that does not exist", BASE + SEIZED_A
+         + "\n[classify]\nrules = rules/none.rules\n", lists_a,
+         [("cfg", "rules = rules/none.rules", 1, "none.rules")], None),
+        ("unknown key in [classify]", BASE + SEIZED_A
+         + "\n[classify]\nrules = rules/ok.rules\nengine = pcre\n", rules,
+         [("cfg", "engine = pcre", 1, "unknown key 'engine' in [classify]")], None),
+    ]
+
+
+RULES_CFG = BASE + SEIZED_A + """
+[listener.web]
+listen = 127.0.0.1:18080
+
+[classify]
+rules = rules/families.rules
+"""
+
+
+def rules_cases():
+    """Mistakes inside the rules file: reported as RULESFILE:LINE by check-config."""
+    good = "rule ok family=megad\n    match port=80\nend\n"
+    return [
+        ("rules: bad regex", RULES_CFG, {"a": "a.example\n", "rules/families.rules": good
+                                         + "\nrule bad family=megad\n"
+                                         + "    match http.path~\"(a\"\nend\n"},
+         [("rules/families.rules", 6, 1, "http.path: bad regex")], None),
+        ("rules: every error, and the list's too", RULES_CFG,
+         {"a": "a.example\nbad..example\n", "rules/families.rules": good
+          + "rule x family=megad\n    botid bytes=zz\nend\nrule ok family=y\nend\n"},
+         [("a", 2, 1, "bad..example"), ("rules/families.rules", 5, 1, "botid"),
+          ("rules/families.rules", 7, 1, "already defined at line 1")], None),
+        ("rules: reply file missing", RULES_CFG,
+         {"a": "a.example\n", "rules/families.rules": good
+          + "rule page family=megad\n    match proto=http\n"
+          + "    reply http status=200 body=@pages/none.html\nend\n"},
+         [("rules/families.rules", 6, 1, "none.html")], None),
+        ("rules: unknown directive", RULES_CFG,
+         {"a": "a.example\n", "rules/families.rules": "\n\nrule r family=x\n    answer 1\nend\n"},
+         [("rules/families.rules", 4, 1, "")], None),
+    ]
+
+
+def file_path(tmp, name):
+    """Where a list (or, with a "/", any file) of a case is written."""
+    if "/" in name:
+        return os.path.join(tmp, name)
+    return os.path.join(tmp, "lists", name + ".txt")
+
+
+def run_case(res, name, text, lists, expect, bug, cmds=("check-config", "serve")):
     # A port of our own, in case serve takes a config it should not.
-    text = text.replace("127.0.0.1:15353", "127.0.0.1:%d" % free_port())
+    # (Lines are found in the text as written: the port does not move them.)
+    orig, text = text, text.replace("127.0.0.1:15353", "127.0.0.1:%d" % free_port())
     tmp = make_tmp("cc")
     cfg = os.path.join(tmp, "sinkhole.ini")
     write_file(cfg, text)
     for ln, body in lists.items():
-        write_file(os.path.join(tmp, "lists", ln + ".txt"), body)
+        write_file(file_path(tmp, ln), body)
     wants = []
     for where, line, nth, frag in expect:
         if where == "cfg":
             path = cfg
-            n = line if isinstance(line, int) else line_of(text, line, nth)
+            n = line if isinstance(line, int) else line_of(orig, line, nth)
         else:
-            path = os.path.join(tmp, "lists", where + ".txt")
+            path = file_path(tmp, where)
             n = line if isinstance(line, int) else line_of(lists[where], line, nth)
         wants.append(("%s:%d: " % (path, n), frag))
-    for cmd in ("check-config", "serve"):
+    for cmd in cmds:
         ctx = "%s: %s" % (cmd, name)
         try:
             p = run_sinkhole([cmd, "-c", cfg], timeout=5)
@@ -162,6 +273,7 @@ def run_case(res, name, text, lists, expect, bug):
             res.check(False, ctx + ": exit status", "still running after 5 s", bug=bug)
             continue
         res.eq(p.returncode, 2, ctx + ": exit status", bug=bug)
+        res.check("OK" not in p.stdout, ctx + ": no OK line", p.stdout)
         lines = p.stderr.splitlines()
         for prefix, frag in wants:
             hit = [l for l in lines if l.startswith(prefix) and frag in l]
@@ -174,12 +286,16 @@ def run_case(res, name, text, lists, expect, bug):
 def body(res):
     for c in cases():
         run_case(res, *c)
+    for c in rules_cases():
+        run_case(res, *c, cmds=("check-config",))
 
-    # The example config is valid, as shipped.
+    # The example config is valid, as shipped, rules and all.
     example = os.path.join(SOURCE_DIR, "etc", "sinkhole.ini")
     p = run_sinkhole(["check-config", "-c", example])
-    res.check(p.returncode == 0 and "OK" in p.stdout and p.stderr == "",
-              "etc/sinkhole.ini is valid", (p.returncode, p.stdout, p.stderr))
+    res.check(p.returncode == 0 and p.stderr == "" and p.stdout == (
+        "%s: OK: 2 seized lists, 5 names, 3 listeners, 7 rules\n" % example),
+        "etc/sinkhole.ini is valid: lists, names, listeners and rules counted",
+        (p.returncode, p.stdout, p.stderr))
     p = run_sinkhole(["check-config", "-q", "-c", example])
     res.check(p.returncode == 0 and p.stdout == "", "check-config -q: silent when valid",
               (p.returncode, p.stdout, p.stderr))
@@ -205,6 +321,38 @@ def body(res):
     p = run_sinkhole(["check-config", "-c", cfg])
     res.check(p.returncode == 2 and ("%s:9: " % cfg) in p.stderr,
               "65 answer_a addresses: exit 2 at the line of the 65th", (p.returncode, p.stderr))
+    # Listeners and rules that load: TCP and UDP on one port, IPv6, every
+    # key given once; the counts in the summary.
+    tmp = make_tmp("cc-listen")
+    cfg = os.path.join(tmp, "ok.ini")
+    write_file(os.path.join(tmp, "certs", "s.pem"), "not checked until serve\n")
+    write_file(os.path.join(tmp, "certs", "s.key"), "not checked until serve\n")
+    write_file(os.path.join(tmp, "r", "f.rules"),
+               "rule a family=megad\n  match port=18080\nend\n"
+               "rule b family=-\n  reply close\nend\n")
+    write_file(cfg, "[dns]\nlisten = 127.0.0.1:15353\n\n"
+               "[listener.web]\nlisten = 127.0.0.1:18080 [::1]:18080\nsniff = auto\n"
+               "proxy_protocol = 127.0.0.2 10.0.0.0/8\nsniff_timeout_ms = 60000\n"
+               "header_timeout_ms = 3000\nidle_timeout_ms = 30000\ntotal_timeout_ms = 1500\n"
+               "max_connections = 6\nmax_per_source = 0\nmax_bytes = 4194304\n"
+               "capture_bytes = 16384\nhttp_body_bytes = 0\nhttp_max_head = 1024\n\n"
+               "[listener.web-udp]\nlisten = 127.0.0.1:18080\ntransport = udp\n\n"
+               "[listener.tls]\nlisten = 127.0.0.1:18443\ntls = terminate\n"
+               "tls_cert = certs/s.pem\ntls_key = certs/s.key\n\n"
+               "[listener.tls2]\nlisten = 127.0.0.1:18444\ntls = terminate\nsniff = tls\n"
+               "tls_cn = sinkhole.test\n\n"
+               "[classify]\nrules = r/f.rules\n")
+    p = run_sinkhole(["check-config", "-c", cfg])
+    res.check(p.returncode == 0 and p.stderr == ""
+              and p.stdout == "%s: OK: 0 seized lists, 0 names, 4 listeners, 2 rules\n" % cfg,
+              "listeners and rules that load: OK with their counts",
+              (p.returncode, p.stdout, p.stderr))
+    write_file(cfg, "[listener.one]\nlisten = 127.0.0.1:18080\n")
+    p = run_sinkhole(["check-config", "-c", cfg])
+    res.check(p.returncode == 0
+              and p.stdout == "%s: OK: 0 seized lists, 0 names, 1 listener, 0 rules\n" % cfg,
+              "one listener, no rules: singular, 0 rules", (p.returncode, p.stdout, p.stderr))
+
     # A config that cannot be opened: exit 2 (or 1) and the path named.
     p = run_sinkhole(["check-config", "-c", os.path.join(tmp, "missing.ini")])
     res.check(p.returncode in (1, 2) and "missing.ini" in p.stderr,
