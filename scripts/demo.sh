@@ -1,13 +1,14 @@
 #!/bin/sh
 # scripts/demo.sh -- start the sinkhole with the example config, ask it one
-# question with dig, show the answer, the logged event and the counters,
-# then stop it. `make demo` runs it.
+# question with dig as a bot's resolver would, check in over HTTP as the bot
+# then does, show the answers, the logged events and the counters, then stop
+# it. `make demo` runs it.
 set -eu
 BIN=${1:-build/sinkhole}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CONF="$ROOT/etc/sinkhole.ini"
-EVDUMP="$(dirname "$BIN")/tests/evdump"
 PORT=15353
+HTTP_PORT=8080
 
 "$BIN" check-config -c "$CONF"
 "$BIN" serve -c "$CONF" &
@@ -30,14 +31,19 @@ echo "== a bot's resolver asks for a seized C&C name:"
 echo "\$ dig @127.0.0.1 -p $PORT www.Mega-D-CC.example A"
 dig @127.0.0.1 -p $PORT www.Mega-D-CC.example A +norecurse
 
+echo "== the bot connects to that address and checks in (HTTP POST to its gate):"
+echo "\$ curl -d id=00c0ffee00b0715d http://127.0.0.1:$HTTP_PORT/gate.php"
+curl -s -m 5 -o /dev/null -w 'HTTP %{http_code}, %{size_download} byte(s) of body\n' \
+    -H 'Host: www.mega-d-cc.example' -A 'Mozilla/4.0' -d id=00c0ffee00b0715d \
+    "http://127.0.0.1:$HTTP_PORT/gate.php"
+
 kill -TERM $PID
 wait $PID
 trap - EXIT INT TERM
 
 DATA="$ROOT/data"
-echo "== what the sinkhole logged (last event, as JSON):"
-if [ -x "$EVDUMP" ]; then
-    "$EVDUMP" "$DATA/events" | tail -n 1
-fi
+echo "== what the sinkhole logged (the query and the check-in, as JSON lines):"
+"$BIN" export "$DATA" --format jsonl -q --kind dns | tail -n 1
+"$BIN" export "$DATA" --format jsonl -q --kind http | tail -n 1
 echo "== its counters (data/stats.json):"
 cat "$DATA/stats.json"

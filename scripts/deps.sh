@@ -11,7 +11,7 @@
 set -eu
 
 BUILD="build-essential cmake pkg-config libinih-dev libssl-dev libzstd-dev libcjson-dev libpcre2-dev libsqlite3-dev"
-TEST="libcmocka-dev clang clang-format libclang-rt-14-dev dnsutils knot-dnsutils nsd unbound python3 iproute2 procps sqlite3 zstd"
+TEST="libcmocka-dev clang clang-format libclang-rt-14-dev dnsutils knot-dnsutils nsd unbound python3 iproute2 procps sqlite3 zstd curl openssl"
 BENCH="dnsperf knot"
 
 case "${1:-build}" in

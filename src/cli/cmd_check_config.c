@@ -12,12 +12,14 @@
 #include "core/err.h"
 #include "core/xalloc.h"
 #include "dns/zones.h"
+#include "listen/tlsterm.h"
 
 static const char usage_text[] =
     "Usage: sinkhole check-config -c FILE [-q]\n"
     "\n"
     "Read FILE as `sinkhole serve` would, load every seized-domain list and the\n"
-    "family rules file it names, and report each problem as FILE:LINE: message.\n"
+    "family rules file it names and the TLS certificates of its listeners, and\n"
+    "report each problem as FILE:LINE: message.\n"
     "Nothing is started.\n"
     "\n"
     "Options:\n"
@@ -70,6 +72,20 @@ int cmd_check_config(int argc, char **argv)
     /* Both are loaded even when the first fails, so one run shows every
      * mistake. The zones take cfg over. */
     bool bad = false;
+    /* A certificate named in the config is read as serve would read it,
+     * so a key that does not match it is found now, not at start. */
+    for (int i = 0; i < cfg->n_listeners; i++) {
+        const struct cfg_listener *l = &cfg->listeners[i];
+        if (!l->tls_terminate || l->tls_cert == NULL)
+            continue;
+        struct tlsterm_ctx *ctx = NULL;
+        char err[512] = "";
+        if (tlsterm_ctx_new(l->tls_cert, l->tls_key, NULL, &ctx, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s:%d: listener %s: TLS: %s\n", path, l->line, l->name, err);
+            bad = true;
+        }
+        tlsterm_ctx_free(ctx);
+    }
     struct dns_zones *z = NULL;
     if (dns_zones_load(cfg, &z, stderr) != 0)
         bad = true;

@@ -10,6 +10,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "classify/rules.h"
 #include "cli/commands.h"
 #include "core/clock.h"
 #include "core/config.h"
@@ -29,14 +31,17 @@
 #include "domains/date.h"
 #include "evlog/evlog.h"
 #include "evlog/json.h"
+#include "listen/listener.h"
 #include "stats/counters.h"
 
 static const char usage_text[] =
     "Usage: sinkhole serve -c FILE\n"
     "\n"
     "Run the sinkhole in the foreground: an authoritative DNS server that answers\n"
-    "for every name in the [seized.*] lists with the sinkhole's addresses, and\n"
-    "logs every query as an event in DATA_DIR/events/.\n"
+    "for every name in the [seized.*] lists with the sinkhole's addresses, and the\n"
+    "[listener.*] TCP and UDP ports that take what the bots then send (HTTP, TLS,\n"
+    "anything else), tell family and bot by the [classify] rules, and answer.\n"
+    "Every query, request and connection is logged as an event in DATA_DIR/events/.\n"
     "\n"
     "Options:\n"
     "  -c, --config FILE   the configuration file (INI; see docs/config.md)\n"
@@ -44,8 +49,9 @@ static const char usage_text[] =
     "\n"
     "Signals:\n"
     "  SIGTERM, SIGINT     stop: answer what is in flight, flush the log, exit 0\n"
-    "  SIGHUP              reload the config's [seized.*] lists; if they do not\n"
-    "                      load, the old ones stay in force and the error is logged\n"
+    "  SIGHUP              reload the [seized.*] lists and the rules file; if either\n"
+    "                      does not load, the old ones stay in force and the error\n"
+    "                      is logged (listeners change only with a restart)\n"
     "  SIGUSR1             write DATA_DIR/stats.json now (also every stats_interval)\n"
     "\n"
     "Exit status: 0 after a clean stop, 1 if it could not start, 2 for a bad config.\n";
@@ -54,6 +60,7 @@ struct worker_thread {
     pthread_t thread;
     struct loop loop;
     struct dns_worker *dns;
+    struct listen_worker *lsn;
     struct serve *srv;
     int id;
     int started; /* 1 ok, -1 failed */
@@ -62,6 +69,7 @@ struct worker_thread {
 struct serve {
     struct sk_config *cfg; /* startup config */
     struct dns_shared shared;
+    struct listen_shared lsh;
     struct evlog *evlog;
     struct worker_thread *workers;
     int nworkers;
@@ -87,6 +95,10 @@ static void *worker_main(void *arg)
         t->dns = dns_worker_new(&srv->shared, t->id, &t->loop, evlog_queue(srv->evlog, t->id));
         ok = t->dns != NULL;
     }
+    if (ok) {
+        t->lsn = listen_worker_new(&srv->lsh, t->id, &t->loop, evlog_queue(srv->evlog, t->id));
+        ok = t->lsn != NULL;
+    }
     pthread_mutex_lock(&srv->lock);
     t->started = ok ? 1 : -1;
     pthread_cond_broadcast(&srv->cond);
@@ -96,12 +108,40 @@ static void *worker_main(void *arg)
     while (!atomic_load_explicit(&srv->stop, memory_order_relaxed)) {
         loop_run_once(&t->loop, 100);
         dns_worker_tick(t->dns);
+        listen_worker_tick(t->lsn);
     }
     dns_worker_stop(t->dns, 1000);
+    listen_worker_stop(t->lsn, 1000);
     return NULL;
 }
 
 /* ---- stats.json ---- */
+
+/* "rules" and "listeners": each listener's counters summed over the
+ * workers, named as in stats/counters.h. */
+static void write_listener_stats(struct serve *srv, FILE *f)
+{
+    const struct rules *r = atomic_load(&srv->lsh.rules);
+    char file[6 * 4096 + 3] = "null";
+    if (srv->cfg->rules_file)
+        evlog_json_string(srv->cfg->rules_file, strlen(srv->cfg->rules_file), file, sizeof(file));
+    fprintf(f, "  \"rules\": {\n    \"file\": %s,\n    \"rules\": %zu\n  },\n", file,
+            r ? rules_count(r) : 0);
+    fprintf(f, "  \"listeners\": {");
+    for (int i = 0; i < srv->cfg->n_listeners; i++) {
+        struct listen_counters c;
+        memset(&c, 0, sizeof(c));
+        for (int w = 0; w < srv->nworkers; w++)
+            if (srv->workers[w].lsn)
+                listen_counters_add(&c, listen_worker_counters(srv->workers[w].lsn, i));
+        fprintf(f, "%s\n    \"%s\": {", i ? "," : "", srv->cfg->listeners[i].name);
+        for (size_t k = 0; k < LISTEN_COUNTERS_N; k++)
+            fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", listen_counter_name(k),
+                    listen_counter_get(&c, k));
+        fprintf(f, "}");
+    }
+    fprintf(f, "%s}\n", srv->cfg->n_listeners ? "\n  " : "");
+}
 
 static void write_stats(struct serve *srv)
 {
@@ -195,12 +235,37 @@ static void write_stats(struct serve *srv)
         fprintf(f, "%s\n      {\"list\": \"%s\", \"family\": \"%s\", \"names\": %zu}", i ? "," : "",
                 s->name, s->family, z->counts[i]);
     }
-    fprintf(f, "%s]\n  }\n}\n", z->cfg->n_seized ? "\n    " : "");
+    fprintf(f, "%s]\n  },\n", z->cfg->n_seized ? "\n    " : "");
+    write_listener_stats(srv, f);
+    fprintf(f, "}\n");
     if (fclose(f) != 0 || rename(tmp, path) != 0)
         log_rl(SK_LOG_WARN, "stats", "cannot write %s: %s", path, strerror(errno));
 }
 
 /* ---- reload ---- */
+
+/* Listeners are opened once, at start; a reload only tells the operator
+ * that edits to them wait for a restart. Compares what a reader of the
+ * config would call the listener: name, transport, addresses and the
+ * options (the pointers to file names aside). */
+static bool listeners_changed(const struct sk_config *a, const struct sk_config *b)
+{
+    if (a->n_listeners != b->n_listeners)
+        return true;
+    for (int i = 0; i < a->n_listeners; i++) {
+        struct cfg_listener x, y; /* copied with their padding: the config zeroes it */
+        memcpy(&x, &a->listeners[i], sizeof(x));
+        memcpy(&y, &b->listeners[i], sizeof(y));
+        if (!!x.tls_cert != !!y.tls_cert || (x.tls_cert && strcmp(x.tls_cert, y.tls_cert)) ||
+            !!x.tls_key != !!y.tls_key || (x.tls_key && strcmp(x.tls_key, y.tls_key)))
+            return true;
+        x.tls_cert = y.tls_cert = x.tls_key = y.tls_key = NULL;
+        x.line = y.line = x.listen_line = y.listen_line = 0;
+        if (memcmp(&x, &y, sizeof(x)) != 0)
+            return true;
+    }
+    return false;
+}
 
 static void reload(struct serve *srv)
 {
@@ -209,30 +274,41 @@ static void reload(struct serve *srv)
     FILE *errs = open_memstream(&buf, &len);
     struct sk_config *cfg = NULL;
     struct dns_zones *z = NULL;
+    struct rules *r = NULL;
     int rc = config_load(srv->cfg->path, &cfg, errs);
+    if (rc == 0 && cfg->rules_file)
+        rc = rules_load(cfg->rules_file, &r, errs);
     if (rc == 0)
         rc = dns_zones_load(cfg, &z, errs);
+    else
+        config_free(cfg);
     fclose(errs);
     if (rc != 0) {
+        rules_free(r);
         srv->reload_failures++;
         snprintf(srv->last_reload_error, sizeof(srv->last_reload_error), "%s", buf ? buf : "");
         char *save = NULL;
         for (char *line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
             log_error("reload", "%s", line);
-        log_error("reload", "reload failed: the lists loaded before stay in force");
+        log_error("reload", "reload failed: the lists and rules loaded before stay in force");
         free(buf);
         return;
     }
     free(buf);
     srv->last_reload_error[0] = '\0';
+    if (listeners_changed(srv->cfg, z->cfg))
+        log_warn("reload", "[listener.*] sections changed: they take effect at the next start");
     struct dns_zones *old = atomic_exchange(&srv->shared.zones, z);
+    struct rules *old_rules = atomic_exchange(&srv->lsh.rules, r);
     uint64_t gen = atomic_fetch_add(&srv->shared.gen, 1) + 1;
-    /* Free the old zones once every worker has announced the new
-     * generation; workers tick at least every 100 ms. */
+    uint64_t lgen = atomic_fetch_add(&srv->lsh.gen, 1) + 1;
+    /* Free the old zones and rules once every worker has announced the new
+     * generations; workers tick at least every 100 ms. */
     for (int spins = 0;; spins++) {
         int behind = 0;
         for (int i = 0; i < srv->nworkers; i++)
-            if (dns_worker_seen_gen(srv->workers[i].dns) < gen)
+            if (dns_worker_seen_gen(srv->workers[i].dns) < gen ||
+                listen_worker_seen_gen(srv->workers[i].lsn) < lgen)
                 behind++;
         if (behind == 0)
             break;
@@ -243,10 +319,11 @@ static void reload(struct serve *srv)
         }
     }
     dns_zones_free(old);
+    rules_free(old_rules);
     srv->reloads++;
     srv->last_reload_us = sk_clock_now_us();
-    log_notice("reload", "lists reloaded: %zu names in %d lists", seized_count(z->matcher),
-               z->cfg->n_seized);
+    log_notice("reload", "lists reloaded: %zu names in %d lists; %zu family rules",
+               seized_count(z->matcher), z->cfg->n_seized, r ? rules_count(r) : 0);
 }
 
 /* ---- start and stop ---- */
@@ -349,6 +426,22 @@ static int serve_run(struct serve *srv)
             "sinkhole %s node %s: DNS on %s (UDP+TCP), %d workers, %zu names in %d lists, events to %s",
             SK_VERSION, cfg->node, addrs[0] ? addrs : "(none)", srv->nworkers,
             seized_count(z->matcher), z->cfg->n_seized, srv->events_file);
+        for (int i = 0; i < cfg->n_listeners; i++) {
+            const struct cfg_listener *l = &cfg->listeners[i];
+            addrs[0] = '\0';
+            for (int k = 0; k < l->n_listen; k++) {
+                size_t n = strlen(addrs);
+                snprintf(addrs + n, sizeof(addrs) - n, "%s%s", k ? " " : "",
+                         sk_ip_ntop_port(&l->listen[k], a));
+            }
+            log_notice("serve", "listener %s: %s on %s%s", l->name,
+                       l->transport == 17 ? "UDP" : "TCP", addrs,
+                       l->tls_terminate ? ", TLS terminated" : "");
+        }
+        const struct rules *r = atomic_load(&srv->lsh.rules);
+        if (cfg->n_listeners > 0)
+            log_notice("serve", "%zu family rules from %s", r ? rules_count(r) : 0,
+                       cfg->rules_file ? cfg->rules_file : "(none: the default replies)");
         write_stats(srv);
         uint64_t next_stats = sk_clock_mono_us() + (uint64_t)cfg->stats_interval_ms * 1000u;
         while (!atomic_load(&srv->stop)) {
@@ -445,9 +538,23 @@ int cmd_serve(int argc, char **argv)
         config_free(cfg);
         return 2;
     }
+    struct rules *rules = NULL;
+    if (cfg->rules_file && rules_load(cfg->rules_file, &rules, stderr) != 0) {
+        dns_zones_free(z);
+        config_free(cfg);
+        return 2;
+    }
 
     struct serve srv;
     memset(&srv, 0, sizeof(srv));
+    /* TLS contexts are made here (a certificate given in the config that
+     * does not load is the config's mistake). */
+    if (listen_shared_init(&srv.lsh, cfg, rules, stderr) != 0) {
+        rules_free(rules);
+        dns_zones_free(z);
+        config_free(cfg);
+        return 2;
+    }
     srv.cfg = cfg;
     srv.started_us = sk_clock_now_us();
     srv.shared.cfg = cfg;
@@ -457,9 +564,12 @@ int cmd_serve(int argc, char **argv)
     pthread_cond_init(&srv.cond, NULL);
 
     int status = serve_run(&srv);
-    for (int i = 0; i < srv.nworkers; i++)
+    for (int i = 0; i < srv.nworkers; i++) {
         dns_worker_free(srv.workers[i].dns);
+        listen_worker_free(srv.workers[i].lsn);
+    }
     free(srv.workers);
+    listen_shared_free(&srv.lsh);
     rrl_free(srv.shared.rrl);
     dns_zones_free(atomic_load(&srv.shared.zones));
     config_free(cfg);

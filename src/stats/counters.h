@@ -1,13 +1,15 @@
-/* stats/counters.h -- live counters of the DNS sinkhole, one set per worker.
+/* stats/counters.h -- live counters of the DNS and connection sinkholes,
+ * one set per worker (and, for listeners, per listener).
  *
- * Each worker owns its struct dns_counters and is its only writer, so an
- * increment is a relaxed load and store (a plain add on x86, no locked
- * instruction on the hot path); any thread may read them for stats.json
- * and sum the workers' sets with dns_counters_add(). */
+ * Each worker owns its sets and is their only writer, so an increment is a
+ * relaxed load and store (a plain add on x86, no locked instruction on the
+ * hot path); any thread may read them for stats.json and sum the workers'
+ * sets with dns_counters_add() / listen_counters_add(). */
 #ifndef SK_STATS_COUNTERS_H
 #define SK_STATS_COUNTERS_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define CTR_INC(c) CTR_ADD(c, 1)
@@ -37,5 +39,60 @@ struct dns_counters {
 
 /* acc += each field of c (relaxed reads). */
 void dns_counters_add(struct dns_counters *acc, const struct dns_counters *c);
+
+/* Counters of one [listener.*] on one worker (listen/listener.h). The
+ * names are the keys of the listener's object in stats.json, in this
+ * order; X(name, meaning). */
+#define LISTEN_COUNTERS(X)                                                                 \
+    X(connections_accepted, "TCP connections taken")                                       \
+    X(connections_closed, "TCP connections closed (for any reason)")                       \
+    X(connections_current, "TCP connections open now")                                     \
+    X(max_connections_rejected, "closed at accept: the listener had max_connections open") \
+    X(per_source_rejected, "closed at accept: the source had max_per_source open")         \
+    X(accept_errors, "accept() failures (out of file descriptors, ...)")                   \
+    X(requests, "HTTP requests answered or logged (inside TLS too)")                       \
+    X(datagrams, "UDP datagrams taken")                                                    \
+    X(bytes_in, "bytes read from clients (after any PROXY header)")                        \
+    X(bytes_out, "bytes sent to clients")                                                  \
+    X(events_http, "http events handed to the log")                                        \
+    X(events_tls, "tls events handed to the log")                                          \
+    X(events_raw, "raw events handed to the log")                                          \
+    X(events_dropped, "events the log could not take (queue full)")                        \
+    X(rules_matched, "contacts a family rule matched")                                     \
+    X(rule_limit_hits, "regex runs stopped by a match/depth/heap limit")                   \
+    X(sniff_timeouts, "clients silent until sniff_timeout_ms")                             \
+    X(header_timeouts, "closed: no whole request head / ClientHello in header_timeout_ms") \
+    X(idle_timeouts, "closed: nothing moved for idle_timeout_ms")                          \
+    X(total_timeouts, "closed: open for total_timeout_ms (tarpits end here)")              \
+    X(max_bytes_closed, "closed: the client sent more than max_bytes")                     \
+    X(head_too_large, "HTTP request heads over http_max_head (logged as raw)")             \
+    X(http_malformed, "malformed HTTP requests (logged as raw)")                           \
+    X(tls_malformed, "malformed ClientHellos (logged as raw)")                             \
+    X(proxied, "connections and datagrams whose client a PROXY header named")              \
+    X(proxy_bad, "from a trusted sender without a valid PROXY header: closed or dropped")  \
+    X(proxy_untrusted, "PROXY headers from senders not trusted: logged as raw, closed")    \
+    X(tls_handshakes, "TLS handshakes finished (tls = terminate)")                         \
+    X(tls_handshake_failures, "TLS handshakes that failed (tls = terminate)")              \
+    X(tarpits, "connections held open by a tarpit reply")                                  \
+    X(banners, "banners sent to silent clients")                                           \
+    X(udp_replies, "UDP replies sent")                                                     \
+    X(udp_suppressed, "UDP replies not sent: longer than the datagram, or not a datagram") \
+    X(send_errors, "send failures other than a full socket buffer")
+
+struct listen_counters {
+#define LISTEN_CTR_FIELD_(name, doc) _Atomic uint64_t name;
+    LISTEN_COUNTERS(LISTEN_CTR_FIELD_)
+#undef LISTEN_CTR_FIELD_
+};
+
+/* Number of counters and the name of counter i (the field order). */
+#define LISTEN_COUNTERS_N (sizeof(struct listen_counters) / sizeof(uint64_t))
+const char *listen_counter_name(size_t i);
+
+/* Counter i of c (relaxed read). */
+uint64_t listen_counter_get(const struct listen_counters *c, size_t i);
+
+/* acc += each field of c (relaxed reads). */
+void listen_counters_add(struct listen_counters *acc, const struct listen_counters *c);
 
 #endif

@@ -325,8 +325,13 @@ def body(res):
     # key given once; the counts in the summary.
     tmp = make_tmp("cc-listen")
     cfg = os.path.join(tmp, "ok.ini")
-    write_file(os.path.join(tmp, "certs", "s.pem"), "not checked until serve\n")
-    write_file(os.path.join(tmp, "certs", "s.key"), "not checked until serve\n")
+    # A real certificate and key (check-config loads them as serve does).
+    os.makedirs(os.path.join(tmp, "certs"), exist_ok=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj", "/CN=cc.test",
+                    "-keyout", os.path.join(tmp, "certs", "s.key"),
+                    "-out", os.path.join(tmp, "certs", "s.pem")],
+                   check=True, capture_output=True, timeout=30)
     write_file(os.path.join(tmp, "r", "f.rules"),
                "rule a family=megad\n  match port=18080\nend\n"
                "rule b family=-\n  reply close\nend\n")
@@ -346,6 +351,17 @@ def body(res):
     res.check(p.returncode == 0 and p.stderr == ""
               and p.stdout == "%s: OK: 0 seized lists, 0 names, 4 listeners, 2 rules\n" % cfg,
               "listeners and rules that load: OK with their counts",
+              (p.returncode, p.stdout, p.stderr))
+    # The same files swapped (a key where the certificate belongs): the
+    # listener's line and the reason.
+    text = open(cfg).read().replace("tls_cert = certs/s.pem\ntls_key = certs/s.key",
+                                    "tls_cert = certs/s.key\ntls_key = certs/s.pem")
+    write_file(cfg, text)
+    tls_line = text.split("\n").index("[listener.tls]") + 1
+    p = run_sinkhole(["check-config", "-c", cfg])
+    res.check(p.returncode == 2 and ("%s:%d: listener tls: TLS: " % (cfg, tls_line)) in p.stderr
+              and "s.key" in p.stderr and p.stdout == "",
+              "certificate and key swapped: exit 2 at the listener, naming the file",
               (p.returncode, p.stdout, p.stderr))
     write_file(cfg, "[listener.one]\nlisten = 127.0.0.1:18080\n")
     p = run_sinkhole(["check-config", "-c", cfg])

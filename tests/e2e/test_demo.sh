@@ -22,6 +22,10 @@ check 'www.Mega-D-CC.example.[[:space:]]*300[[:space:]]*IN[[:space:]]*A[[:space:
 check 'flags: qr aa;' "authoritative, no recursion"
 check '"rrname":"www.Mega-D-CC.example"' "the query was logged with its case"
 check '"family":"megad"' "the event names the family"
+check 'HTTP 200, 1 byte(s) of body' "the HTTP check-in was answered by the megad-gate rule"
+check '"event_type":"http"' "the check-in was logged"
+check '"bot_id":"00c0ffee00b0715d"' "with the bot id from the request body"
 check '"written": ' "stats.json was written"
-echo "$((5 - fail)) passed, $fail failed"
+check '"events_http": 1' "and counted on the listener"
+echo "$((9 - fail)) passed, $fail failed"
 [ $fail -eq 0 ]
