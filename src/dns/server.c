@@ -12,17 +12,17 @@
 #include "core/clock.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "core/sock.h"
 #include "core/xalloc.h"
 #include "dns/responder.h"
 #include "listen/proxy.h"
 
-#define UDP_BATCH          64
-#define UDP_BUF            4096 /* larger queries are truncated and answered FORMERR */
-#define UDP_OUT            4096
-#define UDP_ROUNDS         16 /* batches per readiness event, for fairness */
-#define TCP_IN_MAX         (2 + 4096)
-#define TCP_OUT_HIGH       (256 * 1024) /* stop reading while this much is unsent */
-#define CMSG_SPACE_PKTINFO 64
+#define UDP_BATCH    64
+#define UDP_BUF      4096 /* larger queries are truncated and answered FORMERR */
+#define UDP_OUT      4096
+#define UDP_ROUNDS   16 /* batches per readiness event, for fairness */
+#define TCP_IN_MAX   (2 + 4096)
+#define TCP_OUT_HIGH (256 * 1024) /* stop reading while this much is unsent */
 
 struct udp_sock {
     struct loop_io io;
@@ -74,8 +74,8 @@ struct dns_worker {
     struct mmsghdr rmsg[UDP_BATCH], smsg[UDP_BATCH];
     struct iovec riov[UDP_BATCH], siov[UDP_BATCH];
     struct sockaddr_storage raddr[UDP_BATCH];
-    uint8_t rctl[UDP_BATCH][CMSG_SPACE_PKTINFO];
-    uint8_t sctl[UDP_BATCH][CMSG_SPACE_PKTINFO];
+    uint8_t rctl[UDP_BATCH][SK_PKTINFO_SPACE];
+    uint8_t sctl[UDP_BATCH][SK_PKTINFO_SPACE];
     uint8_t rbuf[UDP_BATCH][UDP_BUF];
     uint8_t sbuf[UDP_BATCH][UDP_OUT];
     uint8_t tcp_reply[65535];
@@ -190,56 +190,6 @@ static size_t handle_query(struct dns_worker *w, const uint8_t *pkt, size_t len,
 
 /* ---- UDP ---- */
 
-static void udp_dst_from_cmsg(const struct udp_sock *s, struct msghdr *mh, struct sk_ip *dst)
-{
-    *dst = s->local;
-    if (!s->wildcard)
-        return;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-            struct in_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            memcpy(dst->a, &pi.ipi_addr, 4);
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-            struct in6_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            memcpy(dst->a, &pi.ipi6_addr, 16);
-        }
-    }
-}
-
-/* Reply from the address the query came to (needed on wildcard binds). */
-static void udp_set_src(const struct udp_sock *s, struct msghdr *mh, uint8_t *ctl,
-                        const struct sk_ip *dst)
-{
-    mh->msg_control = NULL;
-    mh->msg_controllen = 0;
-    if (!s->wildcard)
-        return;
-    memset(ctl, 0, CMSG_SPACE_PKTINFO);
-    mh->msg_control = ctl;
-    struct cmsghdr *c = (struct cmsghdr *)ctl;
-    if (s->local.af == 4) {
-        struct in_pktinfo pi;
-        memset(&pi, 0, sizeof(pi));
-        memcpy(&pi.ipi_spec_dst, dst->a, 4);
-        c->cmsg_level = IPPROTO_IP;
-        c->cmsg_type = IP_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(pi));
-        memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-        mh->msg_controllen = CMSG_SPACE(sizeof(pi));
-    } else {
-        struct in6_pktinfo pi;
-        memset(&pi, 0, sizeof(pi));
-        memcpy(&pi.ipi6_addr, dst->a, 16);
-        c->cmsg_level = IPPROTO_IPV6;
-        c->cmsg_type = IPV6_PKTINFO;
-        c->cmsg_len = CMSG_LEN(sizeof(pi));
-        memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-        mh->msg_controllen = CMSG_SPACE(sizeof(pi));
-    }
-}
-
 /* ---- PROXY protocol v2 from trusted load balancers ---- */
 
 static bool proxy_trusted(const struct sk_config *cfg, const struct sk_ip *peer)
@@ -293,7 +243,7 @@ static int udp_drain(struct udp_sock *s, int rounds)
             mh->msg_iov = &w->riov[i];
             mh->msg_iovlen = 1;
             mh->msg_control = s->wildcard ? w->rctl[i] : NULL;
-            mh->msg_controllen = s->wildcard ? CMSG_SPACE_PKTINFO : 0;
+            mh->msg_controllen = s->wildcard ? SK_PKTINFO_SPACE : 0;
             mh->msg_flags = 0;
         }
         int n = recvmmsg(s->io.fd, w->rmsg, UDP_BATCH, MSG_DONTWAIT, NULL);
@@ -305,7 +255,7 @@ static int udp_drain(struct udp_sock *s, int rounds)
             struct msghdr *mh = &w->rmsg[i].msg_hdr;
             struct sk_ip src, dst;
             sk_ip_from_sockaddr((struct sockaddr *)&w->raddr[i], &src);
-            udp_dst_from_cmsg(s, mh, &dst);
+            sk_pktinfo_dst(mh, &s->local, s->wildcard, &dst);
             size_t len = w->rmsg[i].msg_len;
             const uint8_t *pkt = w->rbuf[i];
             struct sk_ip sender;
@@ -333,7 +283,7 @@ static int udp_drain(struct udp_sock *s, int rounds)
             sh->msg_iov = &w->siov[nsend];
             sh->msg_iovlen = 1;
             sh->msg_flags = 0;
-            udp_set_src(s, sh, w->sctl[nsend], &dst);
+            sk_pktinfo_set_src(sh, w->sctl[nsend], s->wildcard, &dst);
             nsend++;
         }
         int sent = 0;
@@ -623,48 +573,6 @@ static void accept_cb(struct loop_io *io, uint32_t events)
 
 /* ---- sockets ---- */
 
-static bool ip_is_any(const struct sk_ip *ip)
-{
-    static const uint8_t zero[16];
-    return memcmp(ip->a, zero, ip->af == 4 ? 4 : 16) == 0;
-}
-
-static int open_socket(const struct sk_ip *addr, int type)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = sk_ip_to_sockaddr(addr, &ss);
-    int fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
-        goto fail;
-    if (addr->af == 6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (type == SOCK_DGRAM) {
-        int sz = 4 << 20;
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
-        if (ip_is_any(addr)) {
-            if (addr->af == 4)
-                setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
-            else
-                setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
-        }
-    }
-    if (bind(fd, (struct sockaddr *)&ss, sl) != 0)
-        goto fail;
-    if (type == SOCK_STREAM && listen(fd, 1024) != 0)
-        goto fail;
-    return fd;
-fail : {
-    int e = errno;
-    close(fd);
-    return -e;
-}
-}
-
 struct dns_worker *dns_worker_new(struct dns_shared *sh, int id, struct loop *loop,
                                   struct evlog_queue *q)
 {
@@ -681,7 +589,7 @@ struct dns_worker *dns_worker_new(struct dns_shared *sh, int id, struct loop *lo
     for (int i = 0; i < cfg->n_dns_listen; i++) {
         const struct sk_ip *a = &cfg->dns_listen[i];
         char txt[SK_IP_TEXT_MAX];
-        int fd = open_socket(a, SOCK_DGRAM);
+        int fd = sk_sock_listen(a, SOCK_DGRAM, 0);
         if (fd < 0) {
             log_error("dns", "cannot listen on UDP %s: %s", sk_ip_ntop_port(a, txt),
                       sk_strerror(fd));
@@ -692,10 +600,10 @@ struct dns_worker *dns_worker_new(struct dns_shared *sh, int id, struct loop *lo
         u->io.cb = udp_cb;
         u->w = w;
         u->local = *a;
-        u->wildcard = ip_is_any(a);
+        u->wildcard = sk_ip_is_any(a);
         loop_add(loop, &u->io, EPOLLIN);
 
-        fd = open_socket(a, SOCK_STREAM);
+        fd = sk_sock_listen(a, SOCK_STREAM, 1024);
         if (fd < 0) {
             log_error("dns", "cannot listen on TCP %s: %s", sk_ip_ntop_port(a, txt),
                       sk_strerror(fd));

@@ -15,6 +15,7 @@
 #include <strings.h>
 
 #include "core/err.h"
+#include "core/hash.h"
 #include "core/strpool.h"
 #include "domains/dga.h"
 
@@ -332,16 +333,6 @@ struct key_map {
     size_t nslot;   /* power of two */
 };
 
-static uint64_t mix64(uint64_t x)
-{
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 static int key_map_grow(struct key_map *m)
 {
     size_t nslot = m->nslot ? m->nslot * 2 : 64;
@@ -349,7 +340,7 @@ static int key_map_grow(struct key_map *m)
     if (slot == NULL)
         return SK_ERR(ENOMEM);
     for (size_t i = 0; i < m->n; i++) {
-        size_t h = mix64((uint64_t)m->e[i].key) & (nslot - 1);
+        size_t h = sk_mix64((uint64_t)m->e[i].key) & (nslot - 1);
         while (slot[h])
             h = (h + 1) & (nslot - 1);
         slot[h] = (uint32_t)(i + 1);
@@ -367,7 +358,7 @@ static int key_map_touch(struct key_map *m, int64_t key, int32_t day)
         if (rc)
             return rc;
     }
-    size_t h = mix64((uint64_t)key) & (m->nslot - 1);
+    size_t h = sk_mix64((uint64_t)key) & (m->nslot - 1);
     while (m->slot[h]) {
         struct key_entry *e = &m->e[m->slot[h] - 1];
         if (e->key == key) {
