@@ -644,3 +644,36 @@ class SlowClients:
         for s in self.socks:
             if s is not None:
                 s.close()
+
+
+# ---------------------------------------------------------------------------
+# Checking events and counters
+# ---------------------------------------------------------------------------
+
+ABSENT = object()  # in check_fields(): the field must be left out of the event
+
+
+def check_fields(res, ev, want, what):
+    """One check per expected field of ev (dotted names; ABSENT: left out)."""
+    if ev is None:
+        res.check(False, "%s: event logged" % what, "no event")
+        return
+    for path, v in want.items():
+        got = ev_get(ev, path)
+        if v is ABSENT:
+            res.check(got is None, "%s: %s left out" % (what, path), "got %r in %r" % (got, ev))
+        else:
+            res.check(got == v, "%s: %s" % (what, path),
+                      "expected %r, got %r in %r" % (v, got, ev))
+
+
+def one(res, evs, what):
+    """The one event of evs (checked), or None."""
+    res.check(len(evs) == 1, "%s: exactly one event" % what, brief(evs))
+    return evs[0] if evs else None
+
+
+def lcount(st, name, listener):
+    """Counter name of listener from stats.json (its "listeners" object)."""
+    ls = st.get("listeners", {})
+    return ls.get(listener, {}).get(name) if isinstance(ls.get(listener), dict) else None

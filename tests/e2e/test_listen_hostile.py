@@ -20,23 +20,15 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from listen_clients import (SlowClients, b64d, brief, by_src_port, by_url, connect,  # noqa: E402
-                            curl, default_reply, ev_get, exchange, flags, http_request,
-                            read_for)
+from listen_clients import (b64d, brief, by_src_port, by_url, connect, curl, default_reply,  # noqa: E402
+                            ev_get, exchange, flags, http_request, lcount, read_for,
+                            SlowClients)
 from sinkhole_harness import Daemon, run_main  # noqa: E402
 
 N_SLOW = 300
 HEADER_MS = 3000
 MAX_HEAD = 1024
 PROMPT_S = 2.0  # "answered promptly": a generous bound on a shared machine
-
-
-def lcount(st, name, listener):
-    ls = st.get("listeners", {})
-    v = ls.get(listener, {}).get(name) if isinstance(ls.get(listener), dict) else None
-    if v is None:
-        v = ls.get(name)
-    return v
 
 
 def delta(st, st0, name, listener):

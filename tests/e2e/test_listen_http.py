@@ -16,32 +16,12 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from listen_clients import (b64d, brief, by_src_port, by_url, connect, curl,  # noqa: E402
-                            curl_parse, default_reply, ev_get, exchange, flags, http_request,
-                            read_until_close)
+from listen_clients import (ABSENT, b64d, brief, by_src_port, by_url, check_fields, connect,  # noqa: E402
+                            curl, curl_parse, default_reply, ev_get, exchange, flags,
+                            http_request, one, read_until_close)
 from sinkhole_harness import RULES_DIR, Daemon, run_main  # noqa: E402
 
-ABSENT = object()  # the field must be left out of the event
 BODY_KEEP = 1024   # http_body_bytes (the default, written out below)
-
-
-def check_fields(res, ev, want, what):
-    """One check per expected field of ev (dotted names)."""
-    if ev is None:
-        res.check(False, "%s: event logged" % what, "no event")
-        return
-    for path, v in want.items():
-        got = ev_get(ev, path)
-        if v is ABSENT:
-            res.check(got is None, "%s: %s left out" % (what, path), "got %r in %r" % (got, ev))
-        else:
-            res.check(got == v, "%s: %s" % (what, path),
-                      "expected %r, got %r in %r" % (v, got, ev))
-
-
-def one(res, evs, what):
-    res.check(len(evs) == 1, "%s: exactly one event" % what, brief(evs))
-    return evs[0] if evs else None
 
 
 def body(res):

@@ -15,8 +15,8 @@ import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from listen_clients import (b64d, brief, by_src_port, by_url, default_reply,  # noqa: E402
-                            ev_get, exchange, flags, http_request, proxy_v1, proxy_v2, udp_send)
+from listen_clients import (b64d, brief, by_src_port, by_url, default_reply, ev_get, exchange,  # noqa: E402
+                            flags, http_request, lcount, proxy_v1, proxy_v2, udp_send)
 from sinkhole_harness import Daemon, run_main  # noqa: E402
 
 TRUSTED = "127.0.0.2"
@@ -29,15 +29,6 @@ rule pp-checkin family=ppnet
     reply bytes=hex:"c0 de 00" then=close
 end
 """
-
-
-def lcount(st, name, listener):
-    """A listener counter from stats.json ("listeners" object)."""
-    ls = st.get("listeners", {})
-    v = ls.get(listener, {}).get(name) if isinstance(ls.get(listener), dict) else None
-    if v is None:
-        v = ls.get(name)
-    return v
 
 
 def body(res):

@@ -16,30 +16,12 @@ import time
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from listen_clients import (b64, b64d, brief, by_src_port, connect, ev_get, exchange,  # noqa: E402
-                            flags, read_for, read_until_close, udp_send)
+from listen_clients import (ABSENT, b64, b64d, brief, by_src_port, check_fields, connect,  # noqa: E402
+                            ev_get, exchange, flags, one, read_for, read_until_close,
+                            udp_send)
 from sinkhole_harness import Daemon, run_main  # noqa: E402
 
-ABSENT = object()
 TOTAL_MS = 1500
-
-
-def check_fields(res, ev, want, what):
-    if ev is None:
-        res.check(False, "%s: event logged" % what, "no event")
-        return
-    for path, v in want.items():
-        got = ev_get(ev, path)
-        if v is ABSENT:
-            res.check(got is None, "%s: %s left out" % (what, path), "got %r in %r" % (got, ev))
-        else:
-            res.check(got == v, "%s: %s" % (what, path),
-                      "expected %r, got %r in %r" % (v, got, ev))
-
-
-def one(res, evs, what):
-    res.check(len(evs) == 1, "%s: exactly one event" % what, brief(evs))
-    return evs[0] if evs else None
 
 
 def body(res):

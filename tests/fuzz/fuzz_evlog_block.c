@@ -22,52 +22,7 @@
 
 #include "evlog/block.h"
 #include "evlog/record.h"
-
-static unsigned sink;
-
-static void check_span(const struct sk_span *s, uint32_t cap)
-{
-    if (s->len > cap || (s->len && s->p == NULL))
-        abort();
-    for (uint32_t i = 0; i < s->len; i++)
-        sink += s->p[i];
-}
-
-static void check_event(const struct sk_event *ev)
-{
-    if (memchr(ev->family, 0, sizeof(ev->family)) == NULL ||
-        memchr(ev->list, 0, sizeof(ev->list)) == NULL)
-        abort();
-    if (ev->kind == SK_EV_DNS) {
-        const struct sk_event_dns *x = &ev->u.dns;
-        if (x->ecs_af && (x->ecs_source + 7u) / 8u > (x->ecs_af == 4 ? 4u : 16u))
-            abort();
-        return;
-    }
-    if (memchr(ev->bot_id, 0, sizeof(ev->bot_id)) == NULL ||
-        memchr(ev->rule, 0, sizeof(ev->rule)) == NULL)
-        abort();
-    if (ev->kind == SK_EV_HTTP) {
-        const struct sk_event_http *h = &ev->u.http;
-        check_span(&h->method, SK_EV_SHORT_MAX);
-        check_span(&h->host, SK_EV_SHORT_MAX);
-        check_span(&h->content_type, SK_EV_SHORT_MAX);
-        check_span(&h->url, SK_EV_URL_MAX);
-        check_span(&h->user_agent, SK_EV_URL_MAX);
-        check_span(&h->referer, SK_EV_URL_MAX);
-        check_span(&h->body, SK_EV_CAPTURE_MAX);
-    } else if (ev->kind == SK_EV_TLS) {
-        check_span(&ev->u.tls.sni, SK_EV_SHORT_MAX);
-        check_span(&ev->u.tls.alpn, SK_EV_SHORT_MAX);
-        if (memchr(ev->u.tls.ja3, 0, sizeof(ev->u.tls.ja3)) == NULL ||
-            memchr(ev->u.tls.ja4, 0, sizeof(ev->u.tls.ja4)) == NULL)
-            abort();
-    } else if (ev->kind == SK_EV_RAW) {
-        check_span(&ev->u.raw.data, SK_EV_CAPTURE_MAX);
-    } else {
-        abort();
-    }
-}
+#include "fuzz_event_check.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -93,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         if (ev.kind != kind || ev.ts_us != ts)
             abort();
-        check_event(&ev);
+        fuzz_check_event(&ev);
     }
     return 0;
 }
