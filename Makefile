@@ -21,13 +21,15 @@ endif
 comma := ,
 CTEST_ARGS ?=
 
-.PHONY: all deps deps-test deps-bench configure test demo bench format check-format fuzz clean
+.PHONY: all deps deps-demo deps-test deps-bench configure test demo bench format check-format fuzz clean
 
 all: deps configure
 	cmake --build $(BUILD) -j $(JOBS)
 
 deps:
 	@scripts/deps.sh build
+deps-demo:
+	@scripts/deps.sh demo
 deps-test:
 	@scripts/deps.sh test
 deps-bench:
@@ -39,7 +41,7 @@ configure:
 test: deps-test all
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) $(CTEST_ARGS)
 
-demo: all
+demo: deps-demo all
 	scripts/demo.sh $(BUILD)/sinkhole
 
 bench: deps-bench all

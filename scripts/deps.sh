@@ -6,20 +6,23 @@
 # and .ci/run call it with the test set.
 #
 #   scripts/deps.sh build    compiler, CMake and the libraries the binary links
+#   scripts/deps.sh demo     build + the clients the demo talks to the sinkhole with
 #   scripts/deps.sh test     build + the real DNS clients and peer servers tests use
 #   scripts/deps.sh bench    test + load generators and peers for bench/
 set -eu
 
 BUILD="build-essential cmake pkg-config libinih-dev libssl-dev libzstd-dev libcjson-dev libpcre2-dev libsqlite3-dev"
 TEST="libcmocka-dev clang clang-format libclang-rt-14-dev dnsutils knot-dnsutils nsd unbound python3 iproute2 procps sqlite3 zstd curl openssl"
+DEMO="dnsutils curl"
 BENCH="dnsperf knot"
 
 case "${1:-build}" in
 build) want="$BUILD" ;;
+demo) want="$BUILD $DEMO" ;;
 test) want="$BUILD $TEST" ;;
 bench) want="$BUILD $TEST $BENCH" ;;
 *)
-    echo "usage: $0 build|test|bench" >&2
+    echo "usage: $0 build|demo|test|bench" >&2
     exit 2
     ;;
 esac
