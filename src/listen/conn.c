@@ -80,6 +80,25 @@ static void in_reserve(struct conn *c, size_t n)
     }
 }
 
+/* The state machine used the first used bytes of c->in (it never
+ * touches c->in itself): drop them, keep the rest as a new unit. */
+static void in_consumed(struct conn *c, size_t used)
+{
+    struct listen_worker *w = c->w;
+    struct conn_in *in = c->in;
+    if (used >= in->len) {
+        in_release(w, in);
+        c->in = NULL;
+    } else if (used > 0) {
+        memmove(in->data, in->data + used, in->len - used);
+        in->len -= (uint32_t)used;
+        in->scanned = (uint32_t)w->scanned;
+        in->req_mono = w->now_mono;
+    } else {
+        in->scanned = (uint32_t)w->scanned;
+    }
+}
+
 /* Give the bytes to the state machine: after those already waiting in
  * c->in if any, else straight from p (no copy); keep what is left. */
 static void app_input(struct conn *c, const uint8_t *p, size_t n)
@@ -90,18 +109,7 @@ static void app_input(struct conn *c, const uint8_t *p, size_t n)
         memcpy(c->in->data + c->in->len, p, n);
         c->in->len += (uint32_t)n;
         size_t used = listen__process(c, c->in->data, c->in->len, c->in->req_mono, c->in->scanned);
-        struct conn_in *in = c->in; /* the state machine never touches c->in */
-        if (used >= in->len) {
-            in_release(w, in);
-            c->in = NULL;
-        } else if (used > 0) {
-            memmove(in->data, in->data + used, in->len - used);
-            in->len -= (uint32_t)used;
-            in->scanned = (uint32_t)w->scanned;
-            in->req_mono = w->now_mono;
-        } else {
-            in->scanned = (uint32_t)w->scanned;
-        }
+        in_consumed(c, used);
         return;
     }
     size_t used = listen__process(c, p, n, w->now_mono, 0);
@@ -447,7 +455,12 @@ static void set_phase(struct conn *c)
 {
     struct lstate *l = conn_ls(c);
     int ph = phase_for(c);
-    if (ph == c->phase && ph != TQ_IDLE)
+    /* The idle timeout restarts every turn; the others run on, except
+     * that a pipelined request whose head began after the previous one's
+     * gets a header timeout of its own. */
+    bool next_head = ph == TQ_HEADER && c->state == CS_HEAD && c->requests > 0 && c->in &&
+                     c->in->req_mono > c->phase_node.t;
+    if (ph == c->phase && ph != TQ_IDLE && !next_head)
         return;
     if (c->phase != TQ_NONE)
         listen__tq_remove(&l->q[c->phase], &c->phase_node);
@@ -505,18 +518,7 @@ static void finish(struct conn *c)
             tls_pump(c);
         } else if (c->in && c->in->len > 0) {
             struct conn_in *in = c->in;
-            size_t used = listen__process(c, in->data, in->len, in->req_mono, in->scanned);
-            if (used >= in->len) {
-                in_release(c->w, in);
-                c->in = NULL;
-            } else if (used > 0) {
-                memmove(in->data, in->data + used, in->len - used);
-                in->len -= (uint32_t)used;
-                in->scanned = (uint32_t)c->w->scanned;
-                in->req_mono = c->w->now_mono;
-            } else {
-                in->scanned = (uint32_t)c->w->scanned;
-            }
+            in_consumed(c, listen__process(c, in->data, in->len, in->req_mono, in->scanned));
         }
     }
     set_phase(c);

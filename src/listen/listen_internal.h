@@ -13,6 +13,7 @@
 
 #include "classify/rules.h"
 #include "core/addr.h"
+#include "core/sock.h"
 #include "evlog/event.h"
 #include "listen/listener.h"
 #include "proto/http.h"
@@ -30,7 +31,6 @@
 #define LISTEN_HELLO_MAX       (TLS_HELLO_MAX + 16 * TLS_RECORD_HDR_LEN + 64)
 #define LISTEN_UDP_BATCH       16
 #define LISTEN_UDP_BUF         8192 /* bytes of a datagram looked at; longer ones are cut */
-#define LISTEN_UDP_CTL         64
 #define LISTEN_STOP_UDP_ROUNDS 4096 /* batches drained at stop, at most */
 
 /* ---- timer queues ----
@@ -260,7 +260,7 @@ struct listen_worker {
     struct mmsghdr umsg[LISTEN_UDP_BATCH];
     struct iovec uiov[LISTEN_UDP_BATCH];
     struct sockaddr_storage uaddr[LISTEN_UDP_BATCH];
-    uint8_t uctl[LISTEN_UDP_BATCH][LISTEN_UDP_CTL];
+    uint8_t uctl[LISTEN_UDP_BATCH][SK_PKTINFO_SPACE];
     uint8_t ubuf[LISTEN_UDP_BATCH][LISTEN_UDP_BUF];
 };
 

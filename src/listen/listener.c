@@ -14,7 +14,9 @@
 
 #include "core/clock.h"
 #include "core/err.h"
+#include "core/hash.h"
 #include "core/log.h"
+#include "core/sock.h"
 #include "core/xalloc.h"
 #include "listen/listen_internal.h"
 
@@ -57,17 +59,6 @@ struct tq_node *listen__tq_expired(const struct tq *q, uint64_t now, uint64_t du
 
 /* ---- per-source limit ---- */
 
-static uint64_t mix64(uint64_t x)
-{
-    /* The finalizer of MurmurHash3 (fmix64). */
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 33;
-    x *= 0xc4ceb9fe1a85ec53ULL;
-    x ^= x >> 33;
-    return x;
-}
-
 uint32_t listen__source_slot(uint64_t key, int listener, const struct sk_ip *ip)
 {
     uint64_t a, b;
@@ -75,9 +66,9 @@ uint32_t listen__source_slot(uint64_t key, int listener, const struct sk_ip *ip)
     memcpy(&b, ip->a + 8, 8);
     if (ip->af == 4)
         b = 0, a &= 0xffffffffULL; /* v4 uses the first 4 bytes only */
-    uint64_t h = mix64(key ^ ((uint64_t)(uint32_t)listener << 8 | ip->af));
-    h = mix64(h ^ a);
-    h = mix64(h ^ b);
+    uint64_t h = sk_mix64(key ^ ((uint64_t)(uint32_t)listener << 8 | ip->af));
+    h = sk_mix64(h ^ a);
+    h = sk_mix64(h ^ b);
     return (uint32_t)(h & (LISTEN_SOURCE_SLOTS - 1));
 }
 
@@ -157,47 +148,6 @@ void listen_shared_free(struct listen_shared *sh)
 
 /* ---- sockets ---- */
 
-static bool ip_is_any(const struct sk_ip *ip)
-{
-    static const uint8_t zero[16];
-    return memcmp(ip->a, zero, ip->af == 4 ? 4 : 16) == 0;
-}
-
-static int open_socket(const struct sk_ip *addr, int type)
-{
-    struct sockaddr_storage ss;
-    socklen_t sl = sk_ip_to_sockaddr(addr, &ss);
-    int fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return -errno;
-    int one = 1;
-    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
-        goto fail;
-    if (addr->af == 6)
-        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-    if (type == SOCK_DGRAM) {
-        int sz = 4 << 20;
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
-        if (ip_is_any(addr)) {
-            if (addr->af == 4)
-                setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one));
-            else
-                setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one));
-        }
-    }
-    if (bind(fd, (struct sockaddr *)&ss, sl) != 0)
-        goto fail;
-    if (type == SOCK_STREAM && listen(fd, 4096) != 0)
-        goto fail;
-    return fd;
-fail : {
-    int e = errno;
-    close(fd);
-    return -e;
-}
-}
-
 static void close_sockets(struct listen_worker *w)
 {
     for (int i = 0; i < w->nsocks; i++) {
@@ -242,7 +192,7 @@ struct listen_worker *listen_worker_new(struct listen_shared *sh, int id, struct
         for (int k = 0; k < lc->n_listen; k++) {
             const struct sk_ip *a = &lc->listen[k];
             char txt[SK_IP_TEXT_MAX];
-            int fd = open_socket(a, udp ? SOCK_DGRAM : SOCK_STREAM);
+            int fd = sk_sock_listen(a, udp ? SOCK_DGRAM : SOCK_STREAM, 4096);
             if (fd < 0) {
                 log_error("listen", "cannot listen on %s %s (listener %s): %s", udp ? "UDP" : "TCP",
                           sk_ip_ntop_port(a, txt), lc->name, sk_strerror(fd));
@@ -255,7 +205,7 @@ struct listen_worker *listen_worker_new(struct listen_shared *sh, int id, struct
             s->lidx = i;
             s->local = *a;
             s->udp = udp;
-            s->wildcard = ip_is_any(a);
+            s->wildcard = sk_ip_is_any(a);
             struct sockaddr_storage ss;
             socklen_t sl = sizeof(ss);
             if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)

@@ -34,8 +34,9 @@
  *    datagram is dropped and counted. From a sender that is not trusted,
  *    a PROXY header is not believed: its bytes are logged as raw data
  *    (raw.sniffed proxy-v1 / proxy-v2), counted (proxy_untrusted), and the
- *    connection closed without a reply. A listener without proxy_protocol
- *    treats such bytes as any other raw data.
+ *    connection closed without a reply (a datagram is not answered). A
+ *    listener without proxy_protocol treats such bytes as any other raw
+ *    data.
  *  - A malformed HTTP request (or a head over http_max_head), or a
  *    malformed ClientHello, continues as raw from the start of that
  *    request: flag malformed, classified as proto=raw, the raw rule's
@@ -49,6 +50,9 @@
  *    silent if it outlived the sniff timeout), except from a trusted PROXY
  *    sender (a balancer's health check).
  *  - Connections refused at accept by a limit are counted, not logged.
+ *    When accept() itself fails (out of file descriptors, ...) the failure
+ *    is counted (accept_errors) and the worker stops accepting for 100 ms
+ *    rather than retrying at once.
  *  - With tls = terminate every TLS connection is terminated: the rule
  *    that matches the ClientHello names the family of the tls event, but
  *    its reply is not used; the requests inside get their own.

@@ -14,27 +14,10 @@
 
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/sock.h"
 #include "listen/listen_internal.h"
 #include "listen/proxy.h"
 #include "proto/sniff.h"
-
-static void dst_from_cmsg(const struct lsock *s, struct msghdr *mh, struct sk_ip *dst)
-{
-    *dst = s->local;
-    if (!s->wildcard)
-        return;
-    for (struct cmsghdr *c = CMSG_FIRSTHDR(mh); c; c = CMSG_NXTHDR(mh, c)) {
-        if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
-            struct in_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            memcpy(dst->a, &pi.ipi_addr, 4);
-        } else if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
-            struct in6_pktinfo pi;
-            memcpy(&pi, CMSG_DATA(c), sizeof(pi));
-            memcpy(dst->a, &pi.ipi6_addr, 16);
-        }
-    }
-}
 
 /* Send reply to the sender of datagram i, from the address it was sent to. */
 static int send_reply(struct lsock *s, int i, const struct sk_ip *dst, const uint8_t *p, size_t n)
@@ -47,31 +30,8 @@ static int send_reply(struct lsock *s, int i, const struct sk_ip *dst, const uin
     mh.msg_namelen = w->umsg[i].msg_hdr.msg_namelen;
     mh.msg_iov = &iov;
     mh.msg_iovlen = 1;
-    uint8_t ctl[LISTEN_UDP_CTL];
-    if (s->wildcard) {
-        memset(ctl, 0, sizeof(ctl));
-        mh.msg_control = ctl;
-        struct cmsghdr *c = (struct cmsghdr *)ctl;
-        if (s->local.af == 4) {
-            struct in_pktinfo pi;
-            memset(&pi, 0, sizeof(pi));
-            memcpy(&pi.ipi_spec_dst, dst->a, 4);
-            c->cmsg_level = IPPROTO_IP;
-            c->cmsg_type = IP_PKTINFO;
-            c->cmsg_len = CMSG_LEN(sizeof(pi));
-            memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-            mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-        } else {
-            struct in6_pktinfo pi;
-            memset(&pi, 0, sizeof(pi));
-            memcpy(&pi.ipi6_addr, dst->a, 16);
-            c->cmsg_level = IPPROTO_IPV6;
-            c->cmsg_type = IPV6_PKTINFO;
-            c->cmsg_len = CMSG_LEN(sizeof(pi));
-            memcpy(CMSG_DATA(c), &pi, sizeof(pi));
-            mh.msg_controllen = CMSG_SPACE(sizeof(pi));
-        }
-    }
+    uint8_t ctl[SK_PKTINFO_SPACE];
+    sk_pktinfo_set_src(&mh, ctl, s->wildcard, dst);
     ssize_t r;
     do
         r = sendmsg(s->io.fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -126,7 +86,9 @@ static void datagram(struct lsock *s, int i, const uint8_t *p, size_t len, size_
             out = res.reply.len;
             CTR_INC(l->ctr.udp_replies);
             CTR_ADD(l->ctr.bytes_out, out);
-        } else {
+        } else if (rc != -EAGAIN && rc != -EWOULDBLOCK) {
+            /* A full socket buffer (a flood) just loses the reply: the
+             * event says bytes_out 0; send_errors counts the rest. */
             CTR_INC(l->ctr.send_errors);
             log_rl(SK_LOG_WARN, "listen", "listener %s: sendmsg: %s", l->name, strerror(-rc));
         }
@@ -206,7 +168,7 @@ int listen__udp_drain(struct lsock *s, int rounds)
             mh->msg_iov = &w->uiov[i];
             mh->msg_iovlen = 1;
             mh->msg_control = s->wildcard ? w->uctl[i] : NULL;
-            mh->msg_controllen = s->wildcard ? LISTEN_UDP_CTL : 0;
+            mh->msg_controllen = s->wildcard ? SK_PKTINFO_SPACE : 0;
             mh->msg_flags = 0;
         }
         /* MSG_TRUNC: msg_len is the datagram's real length even when it
@@ -220,7 +182,7 @@ int listen__udp_drain(struct lsock *s, int rounds)
             struct msghdr *mh = &w->umsg[i].msg_hdr;
             struct sk_ip src, dst, sock_dst, sender;
             sk_ip_from_sockaddr((struct sockaddr *)&w->uaddr[i], &src);
-            dst_from_cmsg(s, mh, &dst);
+            sk_pktinfo_dst(mh, &s->local, s->wildcard, &dst);
             sock_dst = dst;
             size_t real = w->umsg[i].msg_len;
             size_t len = real < LISTEN_UDP_BUF ? real : LISTEN_UDP_BUF;
