@@ -19,6 +19,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,9 +28,11 @@
 #include <openssl/bio.h>
 #include <openssl/bn.h>
 #include <openssl/buffer.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -210,9 +213,8 @@ static int set_serial(X509 *x)
 }
 
 /* notBefore a day before now, notAfter ten calendar years after now. */
-static int set_validity(X509 *x)
+static int set_validity(X509 *x, time_t now)
 {
-    time_t now = time(NULL);
     struct tm tm;
     if (gmtime_r(&now, &tm) == NULL)
         return 0;
@@ -224,26 +226,16 @@ static int set_validity(X509 *x)
            ASN1_TIME_set(X509_getm_notAfter(x), until) != NULL;
 }
 
-/* A self-signed EC P-256 certificate for cn, installed in c. */
-static int use_generated(SSL_CTX *c, const char *cn, char *err, size_t errlen)
+/* A self-signed certificate for cn with key, valid from now (see
+ * set_validity), installed in c. A context holds one certificate of each
+ * key type, so this one goes beside those of other types. */
+static int use_self_signed(SSL_CTX *c, EVP_PKEY *key, const char *cn, time_t now, char *err,
+                           size_t errlen)
 {
-    if (cn == NULL || cn[0] == '\0')
-        return fail(err, errlen, "no common name for the generated certificate");
-    if (strlen(cn) > TLSTERM_CN_MAX)
-        return fail(err, errlen, "common name is longer than %d characters", TLSTERM_CN_MAX);
-
     int rc = 0;
-    X509 *x = NULL;
-    X509_NAME *name = NULL;
-    BASIC_CONSTRAINTS *bc = NULL;
-    EVP_PKEY *key = EVP_EC_gen("P-256");
-    if (key == NULL) {
-        rc = fail(err, errlen, "cannot generate an EC P-256 key");
-        goto out;
-    }
-    x = X509_new();
-    name = X509_NAME_new();
-    bc = BASIC_CONSTRAINTS_new();
+    X509 *x = X509_new();
+    X509_NAME *name = X509_NAME_new();
+    BASIC_CONSTRAINTS *bc = BASIC_CONSTRAINTS_new();
     if (x == NULL || name == NULL || bc == NULL) {
         fail(err, errlen, "cannot make a certificate: out of memory");
         rc = SK_ERR(ENOMEM);
@@ -255,7 +247,7 @@ static int use_generated(SSL_CTX *c, const char *cn, char *err, size_t errlen)
         goto out;
     }
     bc->ca = 0;
-    if (!X509_set_version(x, X509_VERSION_3) || !set_serial(x) || !set_validity(x) ||
+    if (!X509_set_version(x, X509_VERSION_3) || !set_serial(x) || !set_validity(x, now) ||
         !X509_set_subject_name(x, name) || !X509_set_issuer_name(x, name) ||
         !X509_set_pubkey(x, key) ||
         X509_add1_ext_i2d(x, NID_basic_constraints, bc, 1, X509V3_ADD_DEFAULT) != 1 ||
@@ -274,7 +266,47 @@ out:
     BASIC_CONSTRAINTS_free(bc);
     X509_NAME_free(name);
     X509_free(x); /* the context holds its own references */
-    EVP_PKEY_free(key);
+    return rc;
+}
+
+/* Two self-signed certificates for cn, alike but for their keys and
+ * serials: EC P-256 for every client with elliptic curves, and RSA-2048
+ * for the oldest, which offer RSA key exchange only (Windows XP's
+ * schannel); OpenSSL picks the one that fits the suite it negotiates.
+ * The RSA key takes a few hundred milliseconds to find. */
+/* One RSA key per process, made the first time it is needed: generating
+ * one takes 0.1 to 1 s, and every listener's RSA certificate can use the
+ * same (the certificates differ; EC keys are cheap and stay per context).
+ * Returns a new reference, or NULL. */
+static EVP_PKEY *shared_rsa_key(void)
+{
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static EVP_PKEY *key;
+    pthread_mutex_lock(&lock);
+    if (key == NULL)
+        key = EVP_RSA_gen(2048);
+    EVP_PKEY *k = key != NULL && EVP_PKEY_up_ref(key) == 1 ? key : NULL;
+    pthread_mutex_unlock(&lock);
+    return k;
+}
+
+static int use_generated(SSL_CTX *c, const char *cn, char *err, size_t errlen)
+{
+    if (cn == NULL || cn[0] == '\0')
+        return fail(err, errlen, "no common name for the generated certificate");
+    if (strlen(cn) > TLSTERM_CN_MAX)
+        return fail(err, errlen, "common name is longer than %d characters", TLSTERM_CN_MAX);
+
+    time_t now = time(NULL);
+    EVP_PKEY *ec = EVP_EC_gen("P-256");
+    EVP_PKEY *rsa = ec != NULL ? shared_rsa_key() : NULL;
+    int rc;
+    if (rsa == NULL)
+        rc = fail(err, errlen, "cannot generate an %s key", ec == NULL ? "EC P-256" : "RSA-2048");
+    else if ((rc = use_self_signed(c, ec, cn, now, err, errlen)) == 0)
+        rc = use_self_signed(c, rsa, cn, now, err, errlen);
+    EVP_PKEY_free(ec);
+    EVP_PKEY_free(rsa);
     return rc;
 }
 

@@ -7,9 +7,12 @@
  * ciphertext this module has queued. No socket, no blocking, no callbacks;
  * one struct tlsterm per connection, used by one thread at a time.
  *
- * The certificate is given as PEM files, or generated at start: a
- * self-signed EC P-256 certificate for the configured common name, valid
- * from a day before start for ten years. Many bots do not check it. */
+ * The certificate is given as PEM files, or generated at start: two
+ * self-signed certificates for the configured common name, valid from a
+ * day before start for ten years, one with an EC P-256 key and one with
+ * an RSA-2048 key for the oldest clients, which know RSA key exchange
+ * only (no elliptic curves); OpenSSL picks the one that fits the
+ * negotiated suite. Many bots do not check either. */
 #ifndef SK_LISTEN_TLSTERM_H
 #define SK_LISTEN_TLSTERM_H
 
@@ -26,10 +29,12 @@ struct tlsterm;
 
 /* A server context with cert_file (PEM, the certificate then its chain)
  * and key_file (PEM, unencrypted; NULL: the key is in cert_file too), or
- * with a certificate generated for cn when both are NULL (cn: at most 64
- * characters; a host name or address literal also goes into
- * subjectAltName). TLS 1.0 to 1.3 are accepted, at security level 0 (bots
- * are old); no tickets, no session cache, no renegotiation.
+ * with the two certificates generated for cn when both are NULL (cn: at
+ * most 64 characters; a host name or address literal also goes into
+ * subjectAltName; the RSA key takes 0.1 to 1 s to make, once per process:
+ * every generated RSA certificate shares it).
+ * TLS 1.0 to 1.3 are accepted, at security level 0 (bots are old); no
+ * tickets, no session cache, no renegotiation.
  * Returns 0 and *out, or a negative code with a message naming the file
  * and OpenSSL's reason in err[0..errlen): SK_ERR(errno) when a file cannot
  * be read, SK_ERR(ENOMEM), or SK_EINVAL (bad PEM, key not matching the

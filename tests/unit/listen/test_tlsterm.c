@@ -1,9 +1,10 @@
 /* Unit tests for listen/tlsterm: a real OpenSSL client, over memory BIOs
  * in the same process, against the terminating side. Handshakes with TLS
  * 1.0 to 1.3 (also fed byte by byte), data both ways, close_notify each
- * way, the generated certificate's fields, certificates from PEM files and
- * their errors, garbage and refused handshakes, and the error queue left
- * empty after every call. */
+ * way, the generated certificates' fields, a client with RSA key
+ * exchange and no elliptic curves, certificates from PEM files and their
+ * errors, garbage and refused handshakes, and the error queue left empty
+ * after every call. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -385,9 +386,10 @@ static void test_small_reads_and_take(void **state)
 
 /* ---- the generated certificate ---- */
 
-static X509 *peer_cert_of(struct tlsterm_ctx *sctx)
+/* The certificate a client made from cctx gets; cctx is freed. */
+static X509 *peer_cert_via(struct tlsterm_ctx *sctx, SSL_CTX *cctx)
 {
-    SSL_CTX *cctx = client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL);
+    assert_non_null(cctx);
     struct pair p;
     assert_true(pair_init(&p, sctx, cctx, NULL));
     shuttle(&p, 8192);
@@ -397,6 +399,12 @@ static X509 *peer_cert_of(struct tlsterm_ctx *sctx)
     pair_free(&p);
     SSL_CTX_free(cctx);
     return x;
+}
+
+/* The certificate a current client gets. */
+static X509 *peer_cert_of(struct tlsterm_ctx *sctx)
+{
+    return peer_cert_via(sctx, client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL));
 }
 
 static void expect_cn(const X509_NAME *name, const char *cn)
@@ -492,6 +500,127 @@ static void test_generated_cert(void **state)
     X509_free(y);
     tlsterm_ctx_free(sctx);
     tlsterm_ctx_free(sctx2);
+}
+
+/* The ClientHello a client sent, caught by its message callback. */
+struct hello {
+    uint8_t msg[4096];
+    size_t len;
+};
+
+static void hello_cb(int write_p, int version, int content_type, const void *buf, size_t len,
+                     SSL *ssl, void *arg)
+{
+    (void)version;
+    (void)ssl;
+    struct hello *h = arg;
+    const uint8_t *m = buf;
+    if (write_p && content_type == SSL3_RT_HANDSHAKE && len > 0 && m[0] == SSL3_MT_CLIENT_HELLO &&
+        len <= sizeof(h->msg)) {
+        memcpy(h->msg, m, len);
+        h->len = len;
+    }
+}
+
+static size_t be16(const uint8_t *p)
+{
+    return (size_t)p[0] << 8 | p[1];
+}
+
+/* Whether the caught ClientHello carries an extension of type ext: 1 or
+ * 0, or -1 if it does not parse. */
+static int hello_has_ext(const struct hello *h, size_t ext)
+{
+    const uint8_t *m = h->msg;
+    size_t len = h->len, p = 4 + 2 + 32; /* header, version, random */
+    if (p >= len)
+        return -1;
+    p += 1 + m[p]; /* session ID */
+    if (p + 2 > len)
+        return -1;
+    p += 2 + be16(m + p); /* cipher suites */
+    if (p >= len)
+        return -1;
+    p += 1 + m[p]; /* compression methods */
+    if (p == len)
+        return 0; /* no extensions at all */
+    if (p + 2 > len || p + 2 + be16(m + p) != len)
+        return -1;
+    for (p += 2; p + 4 <= len; p += 4 + be16(m + p + 2))
+        if (be16(m + p) == ext)
+            return 1;
+    return p == len ? 0 : -1;
+}
+
+/* A client with RSA key exchange only and no elliptic curves, as old
+ * Windows (XP's schannel) speaks: TLS 1.0, AES128-SHA, neither
+ * supported_groups nor ec_point_formats in its ClientHello. It gets the
+ * RSA certificate, made like the EC one that current clients get. */
+static void test_rsa_key_exchange(void **state)
+{
+    (void)state;
+#ifdef OPENSSL_NO_TLS1
+    int old = TLS1_2_VERSION;
+#else
+    int old = TLS1_VERSION;
+#endif
+    struct tlsterm_ctx *sctx = gen_ctx("old-bot.test");
+    round_trip(sctx, old, "AES128-SHA:@SECLEVEL=0", 8192, "AES128-SHA");
+    round_trip(sctx, old, "AES128-SHA:@SECLEVEL=0", 1, "AES128-SHA");
+    round_trip(sctx, TLS1_2_VERSION, "AES128-SHA:AES256-GCM-SHA384", 8192, "AES256-GCM-SHA384");
+
+    struct hello h = { .len = 0 };
+    SSL_CTX *cctx = client_ctx(old, old, "AES128-SHA:@SECLEVEL=0");
+    assert_non_null(cctx);
+    SSL_CTX_set_msg_callback(cctx, hello_cb);
+    SSL_CTX_set_msg_callback_arg(cctx, &h);
+    X509 *x = peer_cert_via(sctx, cctx);
+    assert_int_equal(hello_has_ext(&h, TLSEXT_TYPE_supported_groups), 0);
+    assert_int_equal(hello_has_ext(&h, TLSEXT_TYPE_ec_point_formats), 0);
+    /* The same look at a current client's hello finds both. */
+    struct hello now = { .len = 0 };
+    cctx = client_ctx(TLS1_2_VERSION, TLS1_3_VERSION, NULL);
+    assert_non_null(cctx);
+    SSL_CTX_set_msg_callback(cctx, hello_cb);
+    SSL_CTX_set_msg_callback_arg(cctx, &now);
+    X509 *ec = peer_cert_via(sctx, cctx);
+    assert_int_equal(hello_has_ext(&now, TLSEXT_TYPE_supported_groups), 1);
+    assert_int_equal(hello_has_ext(&now, TLSEXT_TYPE_ec_point_formats), 1);
+
+    EVP_PKEY *pub = X509_get0_pubkey(x);
+    assert_non_null(pub);
+    assert_int_equal(EVP_PKEY_get_base_id(pub), EVP_PKEY_RSA);
+    assert_int_equal(EVP_PKEY_get_bits(pub), 2048);
+    assert_int_equal(X509_get_signature_nid(x), NID_sha256WithRSAEncryption);
+    assert_int_equal(X509_verify(x, pub), 1); /* self-signed */
+    expect_cn(X509_get_subject_name(x), "old-bot.test");
+    assert_int_equal(EVP_PKEY_get_base_id(X509_get0_pubkey(ec)), EVP_PKEY_EC);
+
+    /* Names, validity and extensions as in the EC certificate; a serial
+     * of its own. */
+    assert_int_equal(X509_get_version(x), X509_VERSION_3);
+    assert_int_equal(X509_NAME_cmp(X509_get_subject_name(x), X509_get_subject_name(ec)), 0);
+    assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(x), X509_get_issuer_name(ec)), 0);
+    assert_int_equal(ASN1_TIME_compare(X509_get0_notBefore(x), X509_get0_notBefore(ec)), 0);
+    assert_int_equal(ASN1_TIME_compare(X509_get0_notAfter(x), X509_get0_notAfter(ec)), 0);
+    assert_int_equal(X509_get_ext_count(x), 2);
+    assert_int_equal(X509_get_ext_count(ec), 2);
+    for (int i = 0; i < 2; i++) {
+        X509_EXTENSION *a = X509_get_ext(x, i), *b = X509_get_ext(ec, i);
+        assert_int_equal(OBJ_cmp(X509_EXTENSION_get_object(a), X509_EXTENSION_get_object(b)), 0);
+        assert_int_equal(X509_EXTENSION_get_critical(a), X509_EXTENSION_get_critical(b));
+        assert_int_equal(ASN1_STRING_cmp(X509_EXTENSION_get_data(a), X509_EXTENSION_get_data(b)),
+                         0);
+    }
+    char san[300];
+    assert_int_equal(san_of(x, san, sizeof(san)), GEN_DNS);
+    assert_string_equal(san, "old-bot.test");
+    assert_int_equal(X509_check_ca(x), 0);
+    assert_int_not_equal(ASN1_INTEGER_cmp(X509_get0_serialNumber(x), X509_get0_serialNumber(ec)),
+                         0);
+    X509_free(x);
+    X509_free(ec);
+    tlsterm_ctx_free(sctx);
 }
 
 /* subjectAltName follows what the common name is. */
@@ -814,8 +943,8 @@ static void test_refused_handshakes(void **state)
 {
     (void)state;
     struct tlsterm_ctx *sctx = gen_ctx("sinkhole.test");
-    /* RSA key exchange only: the certificate is EC. */
-    SSL_CTX *cctx = client_ctx(TLS1_2_VERSION, TLS1_2_VERSION, "AES128-SHA:AES256-SHA");
+    /* DSS authentication only: there is no DSA certificate. */
+    SSL_CTX *cctx = client_ctx(TLS1_2_VERSION, TLS1_2_VERSION, "DHE-DSS-AES128-SHA:@SECLEVEL=0");
     assert_non_null(cctx);
     struct pair p;
     assert_true(pair_init(&p, sctx, cctx, NULL));
@@ -994,17 +1123,12 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_tls12_tls13),
-        cmocka_unit_test(test_old_versions),
-        cmocka_unit_test(test_bulk_and_key_update),
-        cmocka_unit_test(test_small_reads_and_take),
-        cmocka_unit_test(test_generated_cert),
-        cmocka_unit_test(test_generated_san),
-        cmocka_unit_test(test_files),
-        cmocka_unit_test(test_plaintext_http),
-        cmocka_unit_test(test_refused_handshakes),
-        cmocka_unit_test(test_corrupt_record),
-        cmocka_unit_test(test_shared_ctx),
+        cmocka_unit_test(test_tls12_tls13),         cmocka_unit_test(test_old_versions),
+        cmocka_unit_test(test_bulk_and_key_update), cmocka_unit_test(test_small_reads_and_take),
+        cmocka_unit_test(test_generated_cert),      cmocka_unit_test(test_rsa_key_exchange),
+        cmocka_unit_test(test_generated_san),       cmocka_unit_test(test_files),
+        cmocka_unit_test(test_plaintext_http),      cmocka_unit_test(test_refused_handshakes),
+        cmocka_unit_test(test_corrupt_record),      cmocka_unit_test(test_shared_ctx),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
