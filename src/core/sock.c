@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -39,6 +40,9 @@ int sk_sock_listen(const struct sk_ip *addr, int type, int backlog)
     }
     if (bind(fd, (struct sockaddr *)&ss, sl) != 0)
         goto fail;
+    /* Accepted sockets inherit it: one call here, none per connection. */
+    if (type == SOCK_STREAM)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     if (type == SOCK_STREAM && listen(fd, backlog) != 0)
         goto fail;
     return fd;
@@ -47,6 +51,26 @@ fail : {
     close(fd);
     return -e;
 }
+}
+
+int sk_sock_probe(const struct sk_ip *addr, int type)
+{
+    struct sockaddr_storage ss;
+    socklen_t sl = sk_ip_to_sockaddr(addr, &ss);
+    int fd = socket(ss.ss_family, type | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -errno;
+    int one = 1;
+    /* TCP: SO_REUSEADDR, so connections of an earlier run in TIME_WAIT do
+     * not count, only a listening socket. UDP: without it, any bound
+     * socket counts. No SO_REUSEPORT: that is what would share. */
+    if (type == SOCK_STREAM)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (addr->af == 6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    int rc = bind(fd, (struct sockaddr *)&ss, sl) == 0 ? 0 : -errno;
+    close(fd);
+    return rc;
 }
 
 void sk_pktinfo_dst(struct msghdr *mh, const struct sk_ip *local, bool wildcard, struct sk_ip *dst)

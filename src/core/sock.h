@@ -23,9 +23,16 @@ bool sk_ip_is_any(const struct sk_ip *ip);
 
 /* A non-blocking, close-on-exec socket of type SOCK_STREAM (listening,
  * backlog given) or SOCK_DGRAM (4 MiB buffers, packet info on wildcard
- * addresses), with SO_REUSEPORT, bound to addr; IPv6 sockets are v6-only.
+ * addresses), with SO_REUSEPORT, bound to addr; IPv6 sockets are v6-only;
+ * TCP sockets have TCP_NODELAY, which the sockets they accept inherit.
  * Returns the fd, or -errno. */
 int sk_sock_listen(const struct sk_ip *addr, int type, int backlog);
+
+/* Whether another socket already listens on addr (SOCK_STREAM) or is
+ * bound to it (SOCK_DGRAM), which SO_REUSEPORT would otherwise share with
+ * it without a word: a second daemon left running would take part of the
+ * traffic. Returns 0 (free), -EADDRINUSE, or another -errno. */
+int sk_sock_probe(const struct sk_ip *addr, int type);
 
 /* The address a datagram was sent to: from its packet info when the socket
  * is bound to a wildcard address, else the socket's own (local). */

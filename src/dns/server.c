@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -555,8 +554,6 @@ static void accept_cb(struct loop_io *io, uint32_t events)
             sk_ip_from_sockaddr((struct sockaddr *)&ls, &c->local);
         else
             c->local = l->local;
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (loop_add(w->loop, &c->io, EPOLLIN) != 0) {
             close(fd);
             free(c);

@@ -12,7 +12,6 @@
  * code below it on the stack still uses it. */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -384,6 +383,10 @@ static void conn_read(struct conn *c)
                     c->close_now = SK_CLOSE_MAX_BYTES;
                 return;
             }
+            if ((size_t)n < want)
+                c->bits |= CB_READ_ALL;
+            else
+                c->bits &= (uint16_t)~CB_READ_ALL;
             if (c->close_now || (c->bits & CB_PAUSED) || (size_t)n < want)
                 return;
             continue;
@@ -679,8 +682,6 @@ void listen__accept_cb(struct loop_io *io, uint32_t events)
         }
         if (trusted)
             c->bits |= CB_PROXY;
-        int one = 1;
-        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         if (loop_add(w->loop, &c->io, EPOLLIN) != 0) {
             if (slot)
                 listen__source_release(sh->sources, slot - 1);
@@ -708,8 +709,13 @@ void listen__conn_close(struct conn *c, uint8_t reason)
     struct lstate *l = conn_ls(c);
     if (w->now_mono == 0)
         w->now_mono = sk_clock_mono_us();
-    if (reason == SK_CLOSE_SERVER || reason == SK_CLOSE_SHUTDOWN)
-        drain(c); /* not after a limit: those end the reading for good */
+    /* Not after a limit: those end the reading for good. Nor after a
+     * plain HTTP reply when the last read emptied the socket: like nginx,
+     * linger only where more input is known or likely (raw and TLS
+     * clients often send in pieces, and their bytes are evidence). */
+    bool http_done = (c->bits & CB_READ_ALL) && c->evk == EVK_NONE && c->tls == NULL;
+    if ((reason == SK_CLOSE_SERVER || reason == SK_CLOSE_SHUTDOWN) && !http_done)
+        drain(c);
     if (c->tls && reason != SK_CLOSE_ERROR) {
         /* A close_notify, and whatever else is queued, if it fits now. */
         if (w->ocon == c) {

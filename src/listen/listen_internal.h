@@ -23,7 +23,7 @@
 #define LISTEN_PBUF            16384        /* per-worker TLS plaintext buffer */
 #define LISTEN_OBUF            65536        /* per-worker staging buffer for replies */
 #define LISTEN_OUT_HIGH        (256 * 1024) /* stop reading while this much is unsent */
-#define LISTEN_IN_SMALL        4096         /* input buffers of this size are recycled */
+#define LISTEN_IN_SMALL        512          /* input buffers of this size are recycled */
 #define LISTEN_FREE_MAX        256          /* ... at most this many per worker */
 #define LISTEN_READS           4            /* reads per readiness event, for fairness */
 #define LISTEN_ROUNDS          4            /* resumes of a paused reader per turn, for fairness */
@@ -111,6 +111,7 @@ enum { EVK_NONE = 0, EVK_RAW, EVK_TLS };
 #define CB_CONTINUE  0x40  /* 100 Continue sent for the current request */
 #define CB_INNER_RAW 0x80  /* raw bytes inside a terminated TLS session */
 #define CB_NOLOG     0x100 /* refused by a limit after the PROXY header: not logged */
+#define CB_READ_ALL  0x200 /* the last read emptied the socket */
 
 /* Bytes received that do not yet form a whole unit. */
 struct conn_in {

@@ -75,13 +75,14 @@
  * key per start, that takes many sources at once or bad luck.
  *
  * MEMORY. An idle connection (keep-alive between requests, or a silent
- * client) costs one struct conn (about 220 bytes, see listen_internal.h)
+ * client) costs one struct conn (224 bytes, see listen_internal.h)
  * and nothing else: no buffer is attached to it. Bytes are read into one
  * 64 KiB buffer per worker and parsed there in place; only bytes that do
  * not yet form a whole unit (a partial request head, ClientHello, sniff
  * prefix) are copied into a buffer of the connection, sized to what it
- * holds (at least 4 KiB, from a per-worker free list of up to 256), and
- * given back as soon as it is consumed. Replies are written with one send()
+ * holds (at least 512 bytes, from a per-worker free list of up to 256,
+ * doubled as a long head grows), and given back as soon as it is consumed:
+ * a slowloris client half-way through a head costs under 1 KiB. Replies are written with one send()
  * from a per-worker staging buffer; only what the socket does not take is
  * copied to a buffer of the connection, freed once sent. Raw and TLS
  * connections keep, until close, what their event needs: the captured
@@ -90,7 +91,7 @@
  * is one), plus SNI/ALPN/fingerprints for TLS (about 600 bytes); an HTTP
  * body being read keeps its request head and up to http_body_bytes. A
  * terminated TLS session adds the OpenSSL session and the parsed hello.
- * Per worker: about 300 KiB of buffers; shared: 256 KiB for the per-source
+ * Per worker: about 400 KiB of buffers (free list included); shared: 256 KiB for the per-source
  * table. So 1,000,000 idle connections take about 220 MB of process
  * memory (plus the kernel's socket memory, which is not the process's). */
 #ifndef SK_LISTEN_LISTENER_H
