@@ -25,6 +25,7 @@
 #include "core/err.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/sock.h"
 #include "core/xalloc.h"
 #include "dns/server.h"
 #include "dns/zones.h"
@@ -348,6 +349,42 @@ static int mkdir_p(const char *path)
     return 0;
 }
 
+/* Every worker binds its sockets with SO_REUSEPORT, which would let this
+ * daemon share its ports with one already running (a second start by
+ * mistake, an old one that did not stop) and take part of its traffic in
+ * silence. So first each address is tried alone. Returns the number of
+ * addresses in use, each logged. */
+static int addresses_in_use(const struct sk_config *cfg)
+{
+    int busy = 0;
+    char a[SK_IP_TEXT_MAX];
+    for (int i = 0; i < cfg->n_dns_listen; i++) {
+        const struct sk_ip *ip = &cfg->dns_listen[i];
+        static const int types[2] = { SOCK_STREAM, SOCK_DGRAM };
+        for (int t = 0; t < 2; t++) {
+            int type = types[t];
+            if (ip->port && sk_sock_probe(ip, type) == -EADDRINUSE) {
+                log_error("serve", "DNS: %s (%s) is in use: is another sinkhole running?",
+                          sk_ip_ntop_port(ip, a), type == SOCK_STREAM ? "TCP" : "UDP");
+                busy++;
+            }
+        }
+    }
+    for (int i = 0; i < cfg->n_listeners; i++) {
+        const struct cfg_listener *l = &cfg->listeners[i];
+        int type = l->transport == 17 ? SOCK_DGRAM : SOCK_STREAM;
+        for (int k = 0; k < l->n_listen; k++) {
+            if (l->listen[k].port && sk_sock_probe(&l->listen[k], type) == -EADDRINUSE) {
+                log_error("serve", "listener %s: %s (%s) is in use: is another sinkhole running?",
+                          l->name, sk_ip_ntop_port(&l->listen[k], a),
+                          type == SOCK_STREAM ? "TCP" : "UDP");
+                busy++;
+            }
+        }
+    }
+    return busy;
+}
+
 static int serve_run(struct serve *srv)
 {
     struct sk_config *cfg = srv->cfg;
@@ -360,6 +397,8 @@ static int serve_run(struct serve *srv)
     sigaddset(&sigs, SIGPIPE);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+    if (addresses_in_use(cfg) > 0)
+        return 1;
     int rc = mkdir_p(cfg->data_dir);
     if (rc != 0) {
         log_error("serve", "cannot create data_dir %s: %s", cfg->data_dir, sk_strerror(rc));

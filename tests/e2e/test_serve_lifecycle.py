@@ -75,8 +75,9 @@ def test_start_failures(res):
         p = run_sinkhole(["serve", "-c", d.cfg_path], timeout=20)
     finally:
         blocker.close()
-    res.check(p.returncode == 1 and "cannot listen" in p.stderr,
-              "serve on a taken port: exit 1, 'cannot listen'", (p.returncode, p.stderr[-300:]))
+    res.check(p.returncode == 1 and ("127.0.0.1:%d (UDP) is in use" % d.port) in p.stderr,
+              "serve on a taken port: exit 1, says which is in use",
+              (p.returncode, p.stderr[-300:]))
     res.check(sanitizer_report(p.stderr) == "", "no sanitizer report (taken port)",
               sanitizer_report(p.stderr))
 
@@ -391,8 +392,34 @@ def test_stop_in_flight(res, sig):
               "%s: the stop is logged" % name, d.stderr()[-500:])
 
 
+def test_second_instance(res):
+    """A second daemon on the same addresses refuses to start (SO_REUSEPORT
+    would otherwise let it take part of the first one's traffic); the first
+    goes on answering and its TCP listener keeps every connection."""
+    d = Daemon([("a", {"names": ["a.example"]})], listeners=[("web", {})],
+               tag="twice").start()
+    p = run_sinkhole(["serve", "-c", d.cfg_path], timeout=20)
+    res.eq(p.returncode, 1, "second instance: exit 1")
+    for what in ("DNS: 127.0.0.1:%d (TCP) is in use" % d.port,
+                 "DNS: 127.0.0.1:%d (UDP) is in use" % d.port,
+                 "listener web: 127.0.0.1:%d (TCP) is in use" % d.ports["web"]):
+        res.check(what in p.stderr, "second instance: says " + what, p.stderr[-600:])
+    for i in range(20):
+        res.eq(answered(d, "n%d.a.example" % i), "NOERROR", "first instance: query %d answered" % i)
+    for i in range(20):
+        s = socket.create_connection(d.laddr("web"), timeout=5)
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        res.check(s.recv(12) == b"HTTP/1.1 200", "first instance: connection %d answered" % i)
+        s.close()
+    st = d.stats()
+    res.eq(st["listeners"]["web"]["connections_accepted"], 20,
+           "first instance: took all 20 connections")
+    d.check_stop(res, "first instance")
+
+
 def body(res):
     test_cli(res)
+    test_second_instance(res)
     test_start_failures(res)
     test_reload(res)
     test_stats(res)
