@@ -14,7 +14,7 @@ set -eu
 BUILD="build-essential cmake pkg-config libinih-dev libssl-dev libzstd-dev libcjson-dev libpcre2-dev libsqlite3-dev"
 TEST="libcmocka-dev clang clang-format libclang-rt-14-dev dnsutils knot-dnsutils nsd unbound python3 iproute2 procps sqlite3 zstd curl openssl"
 DEMO="dnsutils curl"
-BENCH="dnsperf knot"
+BENCH="dnsperf knot wrk nginx"
 
 case "${1:-build}" in
 build) want="$BUILD" ;;
