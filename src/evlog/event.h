@@ -109,9 +109,9 @@ struct sk_event_tls {
 };
 
 struct sk_event_raw {
-    struct sk_span data;     /* the first bytes the client sent, at most capture_bytes */
-    uint32_t first_byte_ms;  /* from accept to the first byte (0 for UDP) */
-    uint8_t sniffed;         /* enum sniff_proto the bytes were taken for */
+    struct sk_span data;    /* the first bytes the client sent, at most capture_bytes */
+    uint32_t first_byte_ms; /* from accept to the first byte (0 for UDP) */
+    uint8_t sniffed;        /* enum sniff_proto the bytes were taken for */
 };
 
 struct sk_event {
