@@ -22,16 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common.h"
+
 #define ECHO_BATCH 64
 #define ECHO_BUF   2048
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 static void usage(FILE *out)
 {
@@ -45,50 +39,14 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
-    const char *host = "127.0.0.1";
-    int port = 0;
-    long limit = 600;
-    int c;
-    while ((c = getopt(argc, argv, "s:p:l:h")) != -1) {
-        switch (c) {
-        case 's':
-            host = optarg;
-            break;
-        case 'p':
-            port = atoi(optarg);
-            break;
-        case 'l':
-            limit = atol(optarg);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (port < 1 || port > 65535 || limit < 1 || limit > 86400) {
-        usage(stderr);
-        return 2;
-    }
-
+    struct bench_server_opts o;
+    int rc = bench_server_opts(argc, argv, usage, &o);
+    if (rc >= 0)
+        return rc;
     struct sockaddr_storage ss;
     socklen_t sslen;
-    memset(&ss, 0, sizeof(ss));
-    struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1 && (ntohl(s4->sin_addr.s_addr) >> 24) == 127) {
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        sslen = sizeof(*s4);
-    } else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1 &&
-               IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr)) {
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        sslen = sizeof(*s6);
-    } else {
-        fprintf(stderr, "echo: refusing %s: only 127.0.0.0/8 and ::1 are allowed\n", host);
+    if (bench_loopback(o.host, o.port, &ss, &sslen) != 0) {
+        fprintf(stderr, "echo: refusing %s: only 127.0.0.0/8 and ::1 are allowed\n", o.host);
         return 2;
     }
 
@@ -110,20 +68,16 @@ int main(int argc, char **argv)
         return 1;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    bench_stop_on_signals();
 
     static uint8_t bufs[ECHO_BATCH][ECHO_BUF];
     struct sockaddr_storage from[ECHO_BATCH];
     struct iovec iov[ECHO_BATCH];
     struct mmsghdr msgs[ECHO_BATCH];
-    time_t deadline = time(NULL) + limit;
+    time_t deadline = time(NULL) + o.limit;
     unsigned long long packets = 0;
 
-    while (!g_stop && time(NULL) < deadline) {
+    while (!bench_stop && time(NULL) < deadline) {
         for (int i = 0; i < ECHO_BATCH; i++) {
             iov[i].iov_base = bufs[i];
             iov[i].iov_len = ECHO_BUF;

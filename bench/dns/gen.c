@@ -32,6 +32,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common.h"
+
 #define GEN_MAX_SOCKETS  256
 #define GEN_MAX_WINDOW   16384
 #define GEN_MAX_BATCH    256
@@ -68,31 +70,6 @@ struct opts {
     int port, sockets, window, batch, edns, rd;
     double duration, rate, timeout;
 };
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
-static uint64_t mono_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* User plus system CPU time of this process, to show whether the
- * generator itself was near its limit. */
-static double cpu_seconds(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 /* ---- latency histogram (log-linear, in nanoseconds) ---- */
 
@@ -278,34 +255,6 @@ fail:
     return -1;
 }
 
-/* ---- target ---- */
-
-/* Fill ss with the target, refusing anything that is not loopback. */
-static int target_addr(const char *host, int port, struct sockaddr_storage *ss,
-                       socklen_t *sslen /* OUT */)
-{
-    memset(ss, 0, sizeof(*ss));
-    struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
-    struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
-    if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
-        if ((ntohl(s4->sin_addr.s_addr) >> 24) != 127)
-            return -1;
-        s4->sin_family = AF_INET;
-        s4->sin_port = htons((uint16_t)port);
-        *sslen = sizeof(*s4);
-        return 0;
-    }
-    if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
-        if (!IN6_IS_ADDR_LOOPBACK(&s6->sin6_addr))
-            return -1;
-        s6->sin6_family = AF_INET6;
-        s6->sin6_port = htons((uint16_t)port);
-        *sslen = sizeof(*s6);
-        return 0;
-    }
-    return -1;
-}
-
 static void usage(FILE *out)
 {
     fprintf(
@@ -451,7 +400,7 @@ static int send_batch(struct run *r, int n)
      * sequence through the file stays the same. */
     if (sent < k)
         r->next_q = qidx[sent];
-    uint64_t now = mono_ns();
+    uint64_t now = bench_now_ns();
     for (int i = 0; i < sent; i++) {
         struct slot *s = &r->slots[ids[i]];
         s->sent_ns = now;
@@ -516,7 +465,7 @@ static void drain_socket(struct run *r, int i)
         int n = recvmmsg(r->fds[i], r->msgs, (unsigned)batch, MSG_DONTWAIT, NULL);
         if (n <= 0)
             return;
-        uint64_t now = mono_ns();
+        uint64_t now = bench_now_ns();
         for (int k = 0; k < n; k++)
             on_answer(r, i, r->recvbuf[k], r->msgs[k].msg_len, now);
         if (n < batch)
@@ -573,12 +522,12 @@ static void run_load(struct run *r, double *elapsed_s /* OUT */)
 {
     const struct opts *o = r->o;
     uint64_t timeout_ns = (uint64_t)(o->timeout * 1e9);
-    uint64_t start = mono_ns();
+    uint64_t start = bench_now_ns();
     uint64_t end_send = start + (uint64_t)(o->duration * 1e9);
     double ns_per_q = o->rate > 0 ? 1e9 / o->rate : 0;
 
-    while (!g_stop) {
-        uint64_t now = mono_ns();
+    while (!bench_stop) {
+        uint64_t now = bench_now_ns();
         if (now >= end_send)
             break;
         expire(r, now, timeout_ns);
@@ -602,7 +551,7 @@ static void run_load(struct run *r, double *elapsed_s /* OUT */)
             /* Sleep until the next query is due, unless that is very soon. */
             double next = (double)(r->sent) * ns_per_q;
             double at = (double)start + next;
-            now = mono_ns();
+            now = bench_now_ns();
             if (at > (double)now + 20000.0)
                 wait = (uint64_t)(at - (double)now) - 10000u;
         }
@@ -614,16 +563,16 @@ static void run_load(struct run *r, double *elapsed_s /* OUT */)
     }
     r->received_in_time = r->received;
     /* Collect the answers still in flight, for at most the timeout. */
-    uint64_t stop_at = mono_ns() + timeout_ns;
-    while (r->inflight > 0 && !g_stop) {
-        uint64_t now = mono_ns();
+    uint64_t stop_at = bench_now_ns() + timeout_ns;
+    while (r->inflight > 0 && !bench_stop) {
+        uint64_t now = bench_now_ns();
         if (now >= stop_at)
             break;
         expire(r, now, timeout_ns);
         uint64_t wait = stop_at - now < 1000000u ? stop_at - now : 1000000u;
         poll_answers(r, wait);
     }
-    uint64_t end = mono_ns();
+    uint64_t end = bench_now_ns();
     if (o->rate > 0) {
         /* Queries the rate asked for that the window held back. */
         double want = o->duration * o->rate;
@@ -687,7 +636,7 @@ static void print_results(const struct run *r, double elapsed, double cpu, FILE 
         { "send_errors", (double)r->send_errors, 0 },
         { "gen_cpu_s", cpu, 3 },
         { "gen_cpu_pct", elapsed > 0 ? 100.0 * cpu / elapsed : 0, 1 },
-        { "gen_cpu_total_s", cpu_seconds(), 3 }, /* loading the queries included */
+        { "gen_cpu_total_s", bench_cpu_s(), 3 }, /* loading the queries included */
     };
     const char *mode = o->rate > 0 ? "open" : "closed";
     if (json)
@@ -775,7 +724,7 @@ int main(int argc, char **argv)
     }
     struct sockaddr_storage dst;
     socklen_t dlen;
-    if (target_addr(o.server, o.port, &dst, &dlen) != 0) {
+    if (bench_loopback(o.server, o.port, &dst, &dlen) != 0) {
         fprintf(stderr, "gen: refusing target %s: only 127.0.0.0/8 and ::1 are allowed\n",
                 o.server);
         return 2;
@@ -809,16 +758,12 @@ int main(int argc, char **argv)
         goto out;
     }
 
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_signal;
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
+    bench_stop_on_signals();
 
     double elapsed;
-    double cpu0 = cpu_seconds();
+    double cpu0 = bench_cpu_s();
     run_load(r, &elapsed);
-    double cpu = cpu_seconds() - cpu0;
+    double cpu = bench_cpu_s() - cpu0;
     print_results(r, elapsed, cpu, stdout, 0);
     if (o.json != NULL) {
         FILE *jf = strcmp(o.json, "-") == 0 ? stdout : fopen(o.json, "w");

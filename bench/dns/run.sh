@@ -66,30 +66,23 @@ NAMES=${BENCH_NAMES:-100000}
 SERVERS=${BENCH_SERVERS:-echo nsd knot sinkhole nolog}
 OUT=${BENCH_OUT:-$SRC/bench/out}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
+QUIET_STEP=2
 PATIENCE=$((${BENCH_PATIENCE_MIN:-30} * 60)) # after this, no more waiting or repeating
 # bench/CMakeLists.txt builds bench/dns/X.c as bench_dns_X in BUILD/bench.
 GEN=$BUILD/bench/bench_dns_gen
 ECHO=$BUILD/bench/bench_dns_echo
 SINKHOLE=$BUILD/sinkhole
 MAX_LIFE=3600 # no server started here outlives this, whatever happens
-CLK_TCK=$(getconf CLK_TCK)
+BENCH_TAG=dns
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$HERE/../lib.sh"
 
 if [ "$DURATION" -gt 120 ] || [ "$WARMUP" -gt 60 ] || [ "$ROUNDS" -gt 10 ]; then
     echo "bench/dns: BENCH_DURATION <= 120, BENCH_WARMUP <= 60, BENCH_ROUNDS <= 10" >&2
     exit 2
 fi
-for tool in "$GEN" "$ECHO"; do
-    if [ ! -x "$tool" ]; then
-        echo "bench/dns: $tool missing: cmake --build $BUILD --target bench-tools" >&2
-        exit 1
-    fi
-done
-for cmd in python3 dig taskset timeout; do
-    command -v "$cmd" >/dev/null || {
-        echo "bench/dns: $cmd not found (scripts/deps.sh bench)" >&2
-        exit 1
-    }
-done
+require_tools "$GEN" "$ECHO"
+require_cmds python3 dig taskset timeout
 if [ "$(nproc)" -lt 2 ]; then
     echo "bench/dns: needs 2 CPUs (server on CPU 1, generator on CPU 0)" >&2
     exit 1
@@ -97,61 +90,22 @@ fi
 GEN_CPU=0
 SRV_CPU=1
 
-TMP=$(mktemp -d /tmp/sk-bench-dns.XXXXXX)
-declare -A ROOT PORT # server -> PID of its `timeout` wrapper, port
-
-cleanup() {
-    local s
-    for s in "${!ROOT[@]}"; do
-        stop_server "$s" || true
-    done
-    if [ "${BENCH_KEEP:-0}" = 1 ]; then
-        echo "bench/dns: kept $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '[bench/dns] %s\n' "$*" >&2; }
+bench_tmp
 
 # ---- processes ----
 
-# PIDs of $1 and all its descendants.
-proc_tree() {
-    ps -e -o pid=,ppid= | awk -v r="$1" '
-        { parent[$1] = $2 }
-        END {
-            for (p in parent) {
-                q = p
-                while (q != r && q in parent && q > 1) q = parent[q]
-                if (q == r) print p
-            }
-        }'
-}
-
 # utime + stime, in clock ticks, of $1 and all its descendants (all threads).
 tree_ticks() {
-    local t=0 p s
-    for p in $(proc_tree "$1"); do
-        s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        s=${s##*) } # after "(comm) ", field 3 (state) comes first
-        # shellcheck disable=SC2086
-        set -- $s
-        t=$((t + ${12} + ${13}))
-    done
-    echo "$t"
+    local t
+    # shellcheck disable=SC2046 # one PID per word
+    t=$(pids_ticks $(proc_tree "$1"))
+    echo $((${t% *} + ${t#* }))
 }
 
 # Resident memory of the tree, in MiB.
 tree_rss_mb() {
-    local kb=0 p v
-    for p in $(proc_tree "$1"); do
-        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
-        kb=$((kb + ${v:-0}))
-    done
-    echo $((kb / 1024))
+    # shellcheck disable=SC2046 # one PID per word
+    echo $(($(pids_rss_kb $(proc_tree "$1")) / 1024))
 }
 
 # Pin every thread of every process in the tree to the server CPU. Some
@@ -161,41 +115,6 @@ pin_tree() {
     for p in $(proc_tree "$1"); do
         taskset -a -c -p "$SRV_CPU" "$p" >/dev/null 2>&1 || true
     done
-}
-
-# Whether PID $1 runs (a zombie, exited but not yet reaped, does not).
-alive() {
-    local st
-    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    st=${st##*) }
-    [ "${st%% *}" != Z ]
-}
-
-# Start server $1 with the rest as its command line, pinned, bounded by MAX_LIFE.
-start_server() {
-    local name=$1
-    shift
-    timeout -s TERM -k 10 "$MAX_LIFE" taskset -c "$SRV_CPU" "$@" \
-        >"$TMP/$name.out" 2>&1 </dev/null &
-    ROOT[$name]=$!
-}
-
-stop_server() {
-    local name=$1 root=${ROOT[$1]:-} i
-    [ -n "$root" ] || return 0
-    # The wrapper passes TERM on to the server (and its process group).
-    kill -TERM "$root" 2>/dev/null || true
-    for i in $(seq 1 300); do
-        alive "$root" || break
-        sleep 0.1
-    done
-    if alive "$root"; then
-        log "$name did not stop in 30 s, killing"
-        # shellcheck disable=SC2046 # one PID per word
-        kill -KILL $(proc_tree "$root") 2>/dev/null || true
-    fi
-    wait "$root" 2>/dev/null || true
-    unset "ROOT[$name]"
 }
 
 # Wait until server $1 answers for the first and the last seized name, then
@@ -236,33 +155,7 @@ wait_ready() {
     log "$name ready on port $port after $i s idle wait, rss $(tree_rss_mb "${ROOT[$name]}") MiB"
 }
 
-# Busy clock ticks of all CPUs together since boot (steal included: time
-# the hypervisor gave to someone else is time we did not get).
-sys_busy_ticks() {
-    awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9; exit }' /proc/stat
-}
-
-# Wait, at most QUIET_WAIT seconds, until other work on the machine takes
-# less than 10 % of a CPU over 2 s (our idle servers included). The machine
-# is shared: a build or a fuzzer elsewhere would skew every number.
-wait_quiet() {
-    local i a b busy=0
-    [ "$SECONDS" -lt "$PATIENCE" ] || return 0
-    for i in $(seq 1 $((QUIET_WAIT / 2))); do
-        a=$(sys_busy_ticks)
-        sleep 2
-        b=$(sys_busy_ticks)
-        busy=$(((b - a) * 100 / (2 * CLK_TCK)))
-        [ "$busy" -le 10 ] && return 0
-        [ "$i" = 1 ] && log "machine busy (${busy}% of a CPU elsewhere), waiting up to ${QUIET_WAIT} s"
-    done
-    log "machine still busy (${busy}% of a CPU); measuring anyway"
-}
-
 # ---- results ----
-
-# kv KEY FILE: the value of KEY in a key=value line.
-kv() { tr ' ' '\n' <"$2" | sed -n "s/^$1=//p" | head -1; }
 
 # Run the generator against server $1: run_gen NAME TAG ARGS...; writes
 # $TMP/res/NAME.TAG with the generator's line plus the server's CPU.
@@ -318,23 +211,7 @@ log "temp dir $TMP; generating $NAMES names and the query file"
 python3 "$HERE/mkdata.py" "$TMP" --names "$NAMES"
 
 # Free ports, all chosen at once so they differ.
-read -r -a ports < <(python3 - <<'EOF'
-import socket
-held, out = [], []
-while len(out) < 5:
-    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    u.bind(("127.0.0.1", 0))
-    p = u.getsockname()[1]
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        t.bind(("127.0.0.1", p))
-        out.append(p)
-    except OSError:
-        pass
-    held += [u, t]
-print(" ".join(map(str, out)))
-EOF
-)
+read -r -a ports < <(free_ports 5 udp)
 PORT[echo]=${ports[0]}
 PORT[nsd]=${ports[1]}
 PORT[knot]=${ports[2]}
@@ -467,7 +344,7 @@ measure() {
     for try in 1 2 3; do
         n=$((${ATTEMPTS[$name.$kind]:-0} + 1))
         ATTEMPTS[$name.$kind]=$n
-        wait_quiet
+        wait_quiet " elsewhere"
         run_gen "$name" "$kind.$n" "$@"
         other=$(kv other_cpu_pct "$TMP/res/$name.$kind.$n")
         awk -v o="$other" 'BEGIN { exit !(o <= 10) }' && return 0
@@ -518,7 +395,7 @@ done
 
 if command -v dnsperf >/dev/null; then
     for s in "${active[@]}"; do
-        wait_quiet
+        wait_quiet " elsewhere"
         run_dnsperf "$s"
     done
 else
@@ -556,7 +433,7 @@ fi
 
 report() {
     local s f o d
-    echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), kernel $(uname -r)"
+    echo "machine: $(machine_desc)"
     echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
     echo "method: server (all threads) on CPU $SRV_CPU, generator on CPU $GEN_CPU; $NAMES seized names;"
     echo "  closed loop: window $WINDOW, $SOCKETS sockets, ${DURATION} s, best of $ROUNDS rounds;"
@@ -621,9 +498,4 @@ report() {
     fi
 }
 
-report | tee "$TMP/res/results.md"
-mkdir -p "$OUT"
-cp "$TMP/res/results.md" "$OUT/dns-results.md"
-rm -rf "$OUT/dns-raw"
-cp -r "$TMP/res" "$OUT/dns-raw"
-log "results in $OUT/dns-results.md"
+publish_results

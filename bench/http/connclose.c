@@ -34,6 +34,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common.h"
+
 #define CC_HEAD_MAX  1024
 #define CC_HIST_US   1000000 /* latency histogram: 1 µs buckets up to 1 s */
 #define CC_MAX_CONNS 16384
@@ -72,29 +74,6 @@ struct cc {
     uint64_t limit; /* responses */
     int stopping;
 };
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static double cpu_s(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
 
 static void usage(FILE *out)
 {
@@ -148,24 +127,13 @@ static void cc_open(struct cc *g, struct cc_slot *s, uint64_t now)
     s->state = CC_FREE;
     if (g->stopping)
         return;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0) {
-        g->err_connect++;
-        return;
-    }
+    const struct sockaddr_in *src = NULL;
     if (g->nsrc > 0) {
-        int one = 1;
-        setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-        struct sockaddr_in *a = &g->src[g->next_src];
+        src = &g->src[g->next_src];
         g->next_src = (g->next_src + 1) % g->nsrc;
-        if (bind(fd, (struct sockaddr *)a, sizeof(*a)) != 0) {
-            close(fd);
-            g->err_connect++;
-            return;
-        }
     }
-    if (connect(fd, (struct sockaddr *)&g->dst, sizeof(g->dst)) != 0 && errno != EINPROGRESS) {
-        close(fd);
+    int fd = bench_tcp_connect(&g->dst, src);
+    if (fd < 0) {
         g->err_connect++;
         return;
     }
@@ -301,13 +269,8 @@ static int parse_src(struct cc *g, int n)
     g->src = calloc((size_t)n, sizeof(*g->src));
     if (!g->src)
         return -1;
-    for (int i = 0; i < n; i++) {
-        g->src[i].sin_family = AF_INET;
-        /* 127.2.x.y, y in 1..250: no .0 or .255 */
-        uint32_t a =
-            (127u << 24) | (2u << 16) | ((uint32_t)(i / 250) << 8) | (uint32_t)(i % 250 + 1);
-        g->src[i].sin_addr.s_addr = htonl(a);
-    }
+    for (int i = 0; i < n; i++)
+        g->src[i] = bench_source_addr(2, i); /* 127.2.x.y */
     g->nsrc = n;
     return 0;
 }
@@ -384,10 +347,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    g.dst.sin_family = AF_INET;
-    g.dst.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, addr, &g.dst.sin_addr) != 1 ||
-        (ntohl(g.dst.sin_addr.s_addr) >> 24) != 127) {
+    if (bench_loopback4(addr, port, &g.dst) != 0) {
         fprintf(stderr, "connclose: %s: not an address in 127.0.0.0/8\n", addr);
         return 2;
     }
@@ -408,12 +368,11 @@ int main(int argc, char **argv)
         perror("connclose");
         return 1;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    bench_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
 
-    double cpu0 = cpu_s();
-    uint64_t start = now_ns();
+    double cpu0 = bench_cpu_s();
+    uint64_t start = bench_now_ns();
     uint64_t deadline = start + (uint64_t)(secs * 1e9);
     uint64_t next_check = start + 100000000u;
     for (int i = 0; i < conns; i++)
@@ -421,13 +380,13 @@ int main(int argc, char **argv)
 
     struct epoll_event evs[256];
     uint64_t now = start;
-    while (!g.stopping && !g_stop) {
+    while (!g.stopping && !bench_stop) {
         int n = epoll_wait(g.ep, evs, 256, 50);
         if (n < 0 && errno != EINTR) {
             perror("connclose: epoll_wait");
             return 1;
         }
-        now = now_ns();
+        now = bench_now_ns();
         if (now >= deadline)
             break; /* responses after the deadline are not counted */
         for (int i = 0; i < n && !g.stopping; i++)
@@ -448,7 +407,7 @@ int main(int argc, char **argv)
         }
     }
     uint64_t end = now < deadline ? now : deadline;
-    double cpu = cpu_s() - cpu0;
+    double cpu = bench_cpu_s() - cpu0;
     for (int i = 0; i < conns; i++)
         if (g.slots[i].fd >= 0)
             close(g.slots[i].fd);

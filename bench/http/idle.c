@@ -37,6 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common.h"
+
 #define ID_MAX_STAGES 16
 #define ID_MAX_CONNS  1000000
 #define ID_BATCH      200 /* connects in flight at once */
@@ -50,19 +52,10 @@ struct id_conn {
     uint16_t got; /* response bytes so far (request mode) */
 };
 
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
-
+/* CLOCK_MONOTONIC, in milliseconds. */
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return bench_now_ns() / 1000000u;
 }
 
 static void usage(FILE *out)
@@ -114,21 +107,14 @@ static void id_open(struct idle *g)
     c->fd = -1;
     c->state = ID_CLOSED;
     c->got = 0;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in src = bench_source_addr(1, i / g->per_src); /* 127.1.x.y */
+    struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLRDHUP, .data.u32 = (uint32_t)i };
+    int fd = bench_tcp_connect(&g->dst, &src);
     if (fd < 0) {
         g->failed++;
         return;
     }
-    int one = 1;
-    setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof(one));
-    int k = i / g->per_src; /* 127.1.x.y, y in 1..250 */
-    struct sockaddr_in src = { .sin_family = AF_INET };
-    src.sin_addr.s_addr =
-        htonl((127u << 24) | (1u << 16) | ((uint32_t)(k / 250) << 8) | (uint32_t)(k % 250 + 1));
-    struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLRDHUP, .data.u32 = (uint32_t)i };
-    if (bind(fd, (struct sockaddr *)&src, sizeof(src)) != 0 ||
-        (connect(fd, (struct sockaddr *)&g->dst, sizeof(g->dst)) != 0 && errno != EINPROGRESS) ||
-        epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
+    if (epoll_ctl(g->ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
         close(fd);
         g->failed++;
         return;
@@ -211,7 +197,7 @@ static int id_poll(struct idle *g, int ms)
 static int id_wait_stdin(struct idle *g, uint64_t deadline)
 {
     for (;;) {
-        if (g_stop || now_ms() >= deadline)
+        if (bench_stop || now_ms() >= deadline)
             return 0;
         struct epoll_event evs[256];
         int n = epoll_wait(g->ep, evs, 256, 200);
@@ -301,10 +287,7 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    g.dst.sin_family = AF_INET;
-    g.dst.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, addr, &g.dst.sin_addr) != 1 ||
-        (ntohl(g.dst.sin_addr.s_addr) >> 24) != 127) {
+    if (bench_loopback4(addr, port, &g.dst) != 0) {
         fprintf(stderr, "idle: %s: not an address in 127.0.0.0/8\n", addr);
         return 2;
     }
@@ -315,17 +298,16 @@ int main(int argc, char **argv)
         perror("idle");
         return 1;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    bench_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
     uint64_t deadline = now_ms() + (uint64_t)life * 1000u;
 
     int rc = 0;
-    for (int s = 0; s < nst && !g_stop; s++) {
+    for (int s = 0; s < nst && !bench_stop; s++) {
         /* Open up to the stage's count, ID_BATCH handshakes (and, with
          * request, responses) outstanding at a time, so the server's accept
          * queue never overflows. */
-        while (!g_stop && (g.n < stages[s] || g.pending > 0)) {
+        while (!bench_stop && (g.n < stages[s] || g.pending > 0)) {
             if (now_ms() >= deadline) {
                 fprintf(stderr, "idle: stage %d not reached in time\n", stages[s]);
                 return 1;
@@ -338,7 +320,7 @@ int main(int argc, char **argv)
             }
         }
         uint64_t until = now_ms() + (uint64_t)settle;
-        while (!g_stop && now_ms() < until)
+        while (!bench_stop && now_ms() < until)
             id_poll(&g, (int)(until - now_ms()) + 1);
         long open = g.n - g.failed - g.closed;
         printf("stage=%d open=%ld failed=%ld closed=%ld ok=%ld\n", stages[s], open, g.failed,

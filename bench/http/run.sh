@@ -87,26 +87,19 @@ IDLE=$BUILD/bench/bench_http_idle
 SINKHOLE=$BUILD/sinkhole
 MAX_LIFE=1800 # no server started here outlives this, whatever happens
 PATIENCE=600  # seconds after which runs are no longer waited for
-CLK_TCK=$(getconf CLK_TCK)
+QUIET_STEP=1
 SRV_CPU=0
 GEN_CPU=1
+BENCH_TAG=http
+# shellcheck source-path=SCRIPTDIR source=../lib.sh
+. "$HERE/../lib.sh"
 
 if [ "$DURATION" -gt 120 ] || [ "$WARMUP" -gt 60 ] || [ "$ROUNDS" -gt 10 ] || [ "$ROUNDS" -lt 1 ]; then
     echo "bench/http: BENCH_DURATION <= 120, BENCH_WARMUP <= 60, 1 <= BENCH_ROUNDS <= 10" >&2
     exit 2
 fi
-for tool in "$CONNCLOSE" "$TRIVIAL" "$IDLE"; do
-    if [ ! -x "$tool" ]; then
-        echo "bench/http: $tool missing: cmake --build $BUILD --target bench-tools" >&2
-        exit 1
-    fi
-done
-for cmd in python3 curl taskset timeout; do
-    command -v "$cmd" >/dev/null || {
-        echo "bench/http: $cmd not found (scripts/deps.sh bench)" >&2
-        exit 1
-    }
-done
+require_tools "$CONNCLOSE" "$TRIVIAL" "$IDLE"
+require_cmds python3 curl taskset timeout
 if [ "$(nproc)" -lt 2 ]; then
     echo "bench/http: needs 2 CPUs (server on CPU $SRV_CPU, generator on CPU $GEN_CPU)" >&2
     exit 1
@@ -117,40 +110,10 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 NOFILE=$(ulimit -n)
 
 START=$(date -u +%Y-%m-%dT%H:%MZ)
-TMP=$(mktemp -d /tmp/sk-bench-http.XXXXXX)
+bench_tmp
 mkdir -p "$TMP/res"
-declare -A ROOT PORT # server -> PID of its `timeout` wrapper, port
-
-cleanup() {
-    local s
-    for s in "${!ROOT[@]}"; do
-        stop_server "$s" || true
-    done
-    if [ "${BENCH_KEEP:-0}" = 1 ]; then
-        echo "bench/http: kept $TMP" >&2
-    else
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-log() { printf '[bench/http] %s\n' "$*" >&2; }
 
 # ---- processes ----
-
-# PIDs of $1 and all its descendants.
-proc_tree() {
-    ps -e -o pid=,ppid= | awk -v r="$1" '
-        { parent[$1] = $2 }
-        END {
-            for (p in parent) {
-                q = p
-                while (q != r && q in parent && q > 1) q = parent[q]
-                if (q == r) print p
-            }
-        }'
-}
 
 # The server's own processes: the tree under the `timeout` wrapper, less
 # the wrapper itself.
@@ -160,24 +123,16 @@ server_pids() {
 
 # "utime stime", in clock ticks, of the server's processes (all threads).
 server_ticks() {
-    local u=0 k=0 p s
-    for p in $(server_pids "$1"); do
-        s=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        s=${s##*) } # after "(comm) ", field 3 (state) comes first
-        # shellcheck disable=SC2086
-        set -- $s
-        u=$((u + ${12}))
-        k=$((k + ${13}))
-    done
-    echo "$u $k"
+    # shellcheck disable=SC2046 # one PID per word
+    pids_ticks $(server_pids "$1")
 }
 
 # Memory of the server's processes, in KiB: "rss pss private fds".
 server_mem() {
     local p rss=0 pss=0 priv=0 fds=0 v
     for p in $(server_pids "$1"); do
-        v=$(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true)
-        rss=$((rss + ${v:-0}))
+        v=$(pids_rss_kb "$p")
+        rss=$((rss + v))
         v=$(awk '/^Pss:/ { print $2 }' "/proc/$p/smaps_rollup" 2>/dev/null || true)
         pss=$((pss + ${v:-0}))
         v=$(awk '/^Private_(Clean|Dirty):/ { s += $2 } END { print s + 0 }' \
@@ -187,40 +142,6 @@ server_mem() {
         fds=$((fds + v))
     done
     echo "$rss $pss $priv $fds"
-}
-
-# Whether PID $1 runs (a zombie, exited but not yet reaped, does not).
-alive() {
-    local st
-    st=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-    st=${st##*) }
-    [ "${st%% *}" != Z ]
-}
-
-# Start server $1 with the rest as its command line, pinned, bounded by MAX_LIFE.
-start_server() {
-    local name=$1
-    shift
-    timeout -s TERM -k 10 "$MAX_LIFE" taskset -c "$SRV_CPU" "$@" \
-        >>"$TMP/$name.out" 2>&1 </dev/null &
-    ROOT[$name]=$!
-}
-
-stop_server() {
-    local name=$1 root=${ROOT[$1]:-} i
-    [ -n "$root" ] || return 0
-    kill -TERM "$root" 2>/dev/null || true
-    for i in $(seq 1 300); do
-        alive "$root" || break
-        sleep 0.1
-    done
-    if alive "$root"; then
-        log "$name did not stop in 30 s, killing"
-        # shellcheck disable=SC2046 # one PID per word
-        kill -KILL $(proc_tree "$root") 2>/dev/null || true
-    fi
-    wait "$root" 2>/dev/null || true
-    unset "ROOT[$name]"
 }
 
 # The sinkhole process of server $1 (for signals).
@@ -300,26 +221,7 @@ busy_ticks() {
         END { print v["cpu"], v[a], v[b], t }' /proc/stat
 }
 
-# Wait, at most QUIET_WAIT seconds, until the machine is idle (less than 10 %
-# of a CPU busy over 1 s): a build elsewhere would skew every number.
-wait_quiet() {
-    local i a b busy=0
-    [ "$SECONDS" -lt "$PATIENCE" ] || return 0
-    for i in $(seq 1 "$QUIET_WAIT"); do
-        a=$(busy_ticks | cut -d' ' -f1)
-        sleep 1
-        b=$(busy_ticks | cut -d' ' -f1)
-        busy=$(((b - a) * 100 / CLK_TCK))
-        [ "$busy" -le 10 ] && return 0
-        [ "$i" = 1 ] && log "machine busy (${busy}% of a CPU), waiting up to ${QUIET_WAIT} s"
-    done
-    log "machine still busy (${busy}% of a CPU); measuring anyway"
-}
-
 # ---- results ----
-
-# kv KEY FILE: the value of KEY in a key=value line.
-kv() { tr ' ' '\n' <"$2" | sed -n "s/^$1=//p" | head -1; }
 
 # wrk's output as key=value: requests/s, latency in µs, errors.
 parse_wrk() {
@@ -477,17 +379,7 @@ pick() {
 
 # ---- configs ----
 
-read -r -a ports < <(python3 - <<'EOF'
-import socket
-held, out = [], []
-while len(out) < 5:
-    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    t.bind(("127.0.0.1", 0))
-    out.append(t.getsockname()[1])
-    held.append(t)
-print(" ".join(map(str, out)))
-EOF
-)
+read -r -a ports < <(free_ports 5)
 PORT[trivial]=${ports[0]}
 PORT[nginx]=${ports[1]}
 PORT[nginxbuf]=${ports[2]}
@@ -577,7 +469,7 @@ done
 for r in $(seq 1 "$ROUNDS"); do
     for s in "${active[@]}"; do
         for m in $MODES; do
-            wait_quiet
+            wait_quiet ""
             run_load "$s" "$m" "$r"
         done
     done
@@ -698,7 +590,7 @@ idle_fit() {
 
 report() {
     local s m f c
-    echo "machine: $(nproc) CPUs, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), kernel $(uname -r), open-file limit $NOFILE"
+    echo "machine: $(machine_desc), open-file limit $NOFILE"
     echo "date: $START (started; the run took $((SECONDS / 60)) min $((SECONDS % 60)) s)"
     echo "versions: $(nginx -v 2>&1 | sed 's/^nginx version: //'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2), sinkhole $("$SINKHOLE" --version 2>/dev/null | head -1)"
     echo "method: server (all its threads) on CPU $SRV_CPU, generator on CPU $GEN_CPU; ${DURATION} s runs, median of $ROUNDS rounds;"
@@ -812,9 +704,4 @@ report() {
     fi
 }
 
-report | tee "$TMP/res/results.md"
-mkdir -p "$OUT"
-cp "$TMP/res/results.md" "$OUT/http-results.md"
-rm -rf "$OUT/http-raw"
-cp -r "$TMP/res" "$OUT/http-raw"
-log "results in $OUT/http-results.md"
+publish_results

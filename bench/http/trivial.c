@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../common.h"
+
 #define TR_BUF 2048
 
 struct tr_conn {
@@ -34,14 +36,6 @@ struct tr_conn {
     uint32_t len; /* bytes of an unfinished head kept in buf */
     char buf[TR_BUF];
 };
-
-static volatile sig_atomic_t g_stop;
-
-static void on_signal(int sig)
-{
-    (void)sig;
-    g_stop = 1;
-}
 
 static const char RESP_KA[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
                               "Content-Length: 3\r\nConnection: keep-alive\r\n\r\nok\n";
@@ -97,36 +91,13 @@ static int tr_serve(struct tr_conn *c)
 
 int main(int argc, char **argv)
 {
-    const char *host = "127.0.0.1";
-    int port = 0;
-    long limit = 600;
-    int c;
-    while ((c = getopt(argc, argv, "s:p:l:h")) != -1) {
-        switch (c) {
-        case 's':
-            host = optarg;
-            break;
-        case 'p':
-            port = atoi(optarg);
-            break;
-        case 'l':
-            limit = atol(optarg);
-            break;
-        case 'h':
-            usage(stdout);
-            return 0;
-        default:
-            usage(stderr);
-            return 2;
-        }
-    }
-    if (port < 1 || port > 65535 || limit < 1 || limit > 86400) {
-        usage(stderr);
-        return 2;
-    }
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-    if (inet_pton(AF_INET, host, &sa.sin_addr) != 1 || (ntohl(sa.sin_addr.s_addr) >> 24) != 127) {
-        fprintf(stderr, "trivial: %s: not an address in 127.0.0.0/8\n", host);
+    struct bench_server_opts o;
+    int rc = bench_server_opts(argc, argv, usage, &o);
+    if (rc >= 0)
+        return rc;
+    struct sockaddr_in sa;
+    if (bench_loopback4(o.host, o.port, &sa) != 0) {
+        fprintf(stderr, "trivial: %s: not an address in 127.0.0.0/8\n", o.host);
         return 2;
     }
     int lfd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -142,14 +113,13 @@ int main(int argc, char **argv)
         perror("trivial: epoll");
         return 1;
     }
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
+    bench_stop_on_signals();
     signal(SIGPIPE, SIG_IGN);
-    alarm((unsigned)limit);
-    signal(SIGALRM, on_signal);
+    alarm((unsigned)o.limit);
+    bench_stop_on(SIGALRM);
 
     struct epoll_event evs[256];
-    while (!g_stop) {
+    while (!bench_stop) {
         int n = epoll_wait(ep, evs, 256, 1000);
         if (n < 0) {
             if (errno == EINTR)
