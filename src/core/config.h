@@ -151,6 +151,10 @@ int config_load(const char *path, struct sk_config **out /* OUT */, FILE *errs);
 
 void config_free(struct sk_config *cfg);
 
+/* l zeroed, then every key at its default (docs/config.md); no address,
+ * no name. */
+void config_listener_defaults(struct cfg_listener *l);
+
 /* Make path absolute against the folder of the config file at cfg_path
  * (unless it is absolute already). Returns a new string (free()). */
 char *config_resolve_path(const char *cfg_path, const char *path);

@@ -32,8 +32,9 @@ static const char *transport_name(uint8_t t)
     return t == TRANSPORT_UDP ? "UDP" : "TCP";
 }
 
-static void set_defaults(struct cfg_listener *l)
+void config_listener_defaults(struct cfg_listener *l)
 {
+    memset(l, 0, sizeof(*l));
     l->transport = TRANSPORT_TCP;
     l->sniff = CFG_SNIFF_AUTO;
     l->sniff_timeout_ms = 3000;
@@ -73,10 +74,9 @@ void config__listener_begin(struct parse_ctx *c, const char *name)
     cfg->listeners =
         xrealloc(cfg->listeners, (size_t)(cfg->n_listeners + 1) * sizeof(*cfg->listeners));
     struct cfg_listener *l = &cfg->listeners[cfg->n_listeners++];
-    memset(l, 0, sizeof(*l));
+    config_listener_defaults(l);
     memcpy(l->name, valid, sizeof(l->name));
     l->line = c->line;
-    set_defaults(l);
     c->cur_listener = l;
     c->sec = SEC_LISTENER;
     memset(c->lis_addr_line, 0, sizeof(c->lis_addr_line));

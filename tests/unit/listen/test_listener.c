@@ -169,23 +169,12 @@ static void capture_cb(void *arg, const struct sk_event *e)
 
 static void listener_defaults(struct cfg_listener *l, const char *name, uint8_t transport)
 {
-    memset(l, 0, sizeof(*l));
+    config_listener_defaults(l);
     snprintf(l->name, sizeof(l->name), "%s", name);
     assert_int_equal(sk_ip_parse("127.0.0.1", &l->listen[0]), 0);
     l->listen[0].port = 0;
     l->n_listen = 1;
     l->transport = transport;
-    l->sniff = CFG_SNIFF_AUTO;
-    l->sniff_timeout_ms = 3000;
-    l->header_timeout_ms = 10000;
-    l->idle_timeout_ms = 30000;
-    l->total_timeout_ms = 120000;
-    l->max_connections = 10000;
-    l->max_per_source = 64;
-    l->max_bytes = 1u << 20;
-    l->capture_bytes = 4096;
-    l->http_body_bytes = 1024;
-    l->http_max_head = 8192;
 }
 
 #define BIG_RULES_FMT                                  \
