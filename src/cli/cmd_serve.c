@@ -372,17 +372,28 @@ static int addresses_in_use(const struct sk_config *cfg)
     }
     for (int i = 0; i < cfg->n_listeners; i++) {
         const struct cfg_listener *l = &cfg->listeners[i];
-        int type = l->transport == 17 ? SOCK_DGRAM : SOCK_STREAM;
+        int type = l->transport == CFG_UDP ? SOCK_DGRAM : SOCK_STREAM;
         for (int k = 0; k < l->n_listen; k++) {
             if (l->listen[k].port && sk_sock_probe(&l->listen[k], type) == -EADDRINUSE) {
                 log_error("serve", "listener %s: %s (%s) is in use: is another sinkhole running?",
                           l->name, sk_ip_ntop_port(&l->listen[k], a),
-                          type == SOCK_STREAM ? "TCP" : "UDP");
+                          cfg_transport_name(l->transport));
                 busy++;
             }
         }
     }
     return busy;
+}
+
+/* "addr:port addr:port ..." into out, for the start-up lines. */
+static void join_addrs(const struct sk_ip *ips, int n, char *out, size_t cap)
+{
+    char a[SK_IP_TEXT_MAX];
+    out[0] = '\0';
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(out);
+        snprintf(out + len, cap - len, "%s%s", i ? " " : "", sk_ip_ntop_port(&ips[i], a));
+    }
 }
 
 static int serve_run(struct serve *srv)
@@ -454,12 +465,8 @@ static int serve_run(struct serve *srv)
 
     if (!failed) {
         struct dns_zones *z = atomic_load(&srv->shared.zones);
-        char addrs[1024] = "", a[SK_IP_TEXT_MAX];
-        for (int i = 0; i < cfg->n_dns_listen; i++) {
-            size_t l = strlen(addrs);
-            snprintf(addrs + l, sizeof(addrs) - l, "%s%s", i ? " " : "",
-                     sk_ip_ntop_port(&cfg->dns_listen[i], a));
-        }
+        char addrs[1024];
+        join_addrs(cfg->dns_listen, cfg->n_dns_listen, addrs, sizeof(addrs));
         log_notice(
             "serve",
             "sinkhole %s node %s: DNS on %s (UDP+TCP), %d workers, %zu names in %d lists, events to %s",
@@ -467,14 +474,9 @@ static int serve_run(struct serve *srv)
             seized_count(z->matcher), z->cfg->n_seized, srv->events_file);
         for (int i = 0; i < cfg->n_listeners; i++) {
             const struct cfg_listener *l = &cfg->listeners[i];
-            addrs[0] = '\0';
-            for (int k = 0; k < l->n_listen; k++) {
-                size_t n = strlen(addrs);
-                snprintf(addrs + n, sizeof(addrs) - n, "%s%s", k ? " " : "",
-                         sk_ip_ntop_port(&l->listen[k], a));
-            }
+            join_addrs(l->listen, l->n_listen, addrs, sizeof(addrs));
             log_notice("serve", "listener %s: %s on %s%s", l->name,
-                       l->transport == 17 ? "UDP" : "TCP", addrs,
+                       cfg_transport_name(l->transport), addrs,
                        l->tls_terminate ? ", TLS terminated" : "");
         }
         const struct rules *r = atomic_load(&srv->lsh.rules);

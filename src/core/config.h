@@ -27,12 +27,19 @@
 
 enum cfg_sniff { CFG_SNIFF_AUTO = 0, CFG_SNIFF_HTTP, CFG_SNIFF_TLS, CFG_SNIFF_RAW };
 
+/* A listener's transport: the IP protocol number. */
+#define CFG_TCP 6
+#define CFG_UDP 17
+
+/* "TCP" or "UDP". */
+const char *cfg_transport_name(uint8_t transport);
+
 /* One [listener.NAME] section. Defaults in docs/config.md. */
 struct cfg_listener {
     char name[CFG_NAME_MAX];
     struct sk_ip listen[CFG_LISTEN_MAX]; /* address and port, IPv4 or IPv6 */
     int n_listen;
-    uint8_t transport;    /* 6 tcp (default), 17 udp */
+    uint8_t transport;    /* CFG_TCP (default) or CFG_UDP */
     enum cfg_sniff sniff; /* auto: http, tls and raw told apart by the first bytes */
     /* PROXY protocol v1/v2 accepted from these senders only; 0: off. */
     struct sk_prefix proxy_trusted[CFG_TRUSTED_MAX];

@@ -16,9 +16,6 @@
 #include "core/xalloc.h"
 #include "evlog/event.h"
 
-#define TRANSPORT_TCP 6
-#define TRANSPORT_UDP 17
-
 #define TIMEOUT_MAX_MS    86400000u           /* a day */
 #define CONNECTIONS_MAX   1000000u            /* per listener; fds are the real bound */
 #define MAX_BYTES_MAX     (UINT64_C(1) << 40) /* 1 TiB */
@@ -27,15 +24,15 @@
 #define DEFAULT_TLS_CN    "sinkhole"
 #define LISTENER_NAME_MAX (SK_LIST_NAME_MAX - 1) /* events keep this much of it */
 
-static const char *transport_name(uint8_t t)
+const char *cfg_transport_name(uint8_t t)
 {
-    return t == TRANSPORT_UDP ? "UDP" : "TCP";
+    return t == CFG_UDP ? "UDP" : "TCP";
 }
 
 void config_listener_defaults(struct cfg_listener *l)
 {
     memset(l, 0, sizeof(*l));
-    l->transport = TRANSPORT_TCP;
+    l->transport = CFG_TCP;
     l->sniff = CFG_SNIFF_AUTO;
     l->sniff_timeout_ms = 3000;
     l->header_timeout_ms = 10000;
@@ -166,7 +163,7 @@ int config__listener_key(struct parse_ctx *c, const char *key, const char *v)
         static const char *const words[] = { "tcp", "udp", NULL };
         if ((w = parse_word(c, key, v, words)) < 0)
             return -1;
-        l->transport = w == 0 ? TRANSPORT_TCP : TRANSPORT_UDP;
+        l->transport = w == 0 ? CFG_TCP : CFG_UDP;
         return 0;
     }
     if (!strcmp(key, "sniff")) {
@@ -250,7 +247,7 @@ static void check_overlap(struct parse_ctx *c, int i)
             if (config__addr_overlap(ip, &o->listen[j])) {
                 config__error(c, "listen: %s overlaps %s of [listener.%s] at line %d (both %s)",
                               sk_ip_ntop_port(ip, a), sk_ip_ntop_port(&o->listen[j], b), o->name,
-                              o->listen_line, transport_name(l->transport));
+                              o->listen_line, cfg_transport_name(l->transport));
                 goto out;
             }
         }
@@ -288,7 +285,7 @@ void config__listener_end(struct parse_ctx *c)
         check_overlap(c, i);
     if (l->tls_terminate) {
         at(c, c->lis_tls_line);
-        if (l->transport == TRANSPORT_UDP)
+        if (l->transport == CFG_UDP)
             config__error(c, "tls: terminate needs transport = tcp");
         else if (l->sniff == CFG_SNIFF_HTTP || l->sniff == CFG_SNIFF_RAW)
             config__error(c, "tls: terminate needs sniff = auto or tls, not %s (line %d)",
@@ -329,7 +326,7 @@ void config__listener_dns_overlap(struct parse_ctx *c, const struct sk_ip *ip)
             if (config__addr_overlap(ip, &o->listen[j])) {
                 config__error(c, "listen: %s overlaps %s of [listener.%s] at line %d (%s)",
                               sk_ip_ntop_port(ip, a), sk_ip_ntop_port(&o->listen[j], b), o->name,
-                              o->listen_line, transport_name(o->transport));
+                              o->listen_line, cfg_transport_name(o->transport));
                 return;
             }
         }
