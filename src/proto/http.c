@@ -5,25 +5,69 @@
  * Header semantics (framing, keep-alive, the logged fields) are worked out
  * after the whole head has been read, so they never depend on where the
  * bytes happened to be split. The body decoder is a byte-level state
- * machine that keeps only counters, so it can be fed any split. */
+ * machine that keeps only counters, so it can be fed any split.
+ *
+ * The head is on the path of every request, so it is scanned cheaply:
+ * byte classes are one table lookup, field values are checked a word
+ * (eight bytes) at a time, and the few header names the parser acts on are
+ * told apart by length first and then compared a word at a time. */
 #include "proto/http.h"
 
 #include <stddef.h>
 #include <string.h>
 
-/* ---- character classes (RFC 9110 5.6.2) ---- */
+/* ---- character classes (RFC 9110 5.6.2, 5.5; RFC 9112 3.2) ---- */
+
+enum {
+    CL_TCHAR = 1,  /* token character: methods and header names */
+    CL_VALUE = 2,  /* field value byte: VCHAR, obs-text, SP and HTAB */
+    CL_TARGET = 4, /* request-target byte: anything but controls, SP and DEL */
+};
+
+#define TCHAR_(c)                                                                              \
+    (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || ((c) >= '0' && (c) <= '9') || \
+     (c) == '!' || (c) == '#' || (c) == '$' || (c) == '%' || (c) == '&' || (c) == '\'' ||      \
+     (c) == '*' || (c) == '+' || (c) == '-' || (c) == '.' || (c) == '^' || (c) == '_' ||       \
+     (c) == '`' || (c) == '|' || (c) == '~')
+#define VALUE_(c)  ((c) == '\t' || ((c) >= 0x20 && (c) != 0x7f))
+#define TARGET_(c) ((c) > ' ' && (c) != 0x7f)
+#define CLASS_(c)                                                       \
+    (uint8_t)((TCHAR_(c) ? CL_TCHAR : 0) | (VALUE_(c) ? CL_VALUE : 0) | \
+              (TARGET_(c) ? CL_TARGET : 0))
+#define ROW_(r)                                                                                    \
+    CLASS_((r) + 0x0), CLASS_((r) + 0x1), CLASS_((r) + 0x2), CLASS_((r) + 0x3), CLASS_((r) + 0x4), \
+        CLASS_((r) + 0x5), CLASS_((r) + 0x6), CLASS_((r) + 0x7), CLASS_((r) + 0x8),                \
+        CLASS_((r) + 0x9), CLASS_((r) + 0xa), CLASS_((r) + 0xb), CLASS_((r) + 0xc),                \
+        CLASS_((r) + 0xd), CLASS_((r) + 0xe), CLASS_((r) + 0xf)
+
+/* One lookup per byte instead of a chain of comparisons; the table is
+ * worked out by the compiler from the definitions above. */
+static const uint8_t byte_class[256] = {
+    ROW_(0x00), ROW_(0x10), ROW_(0x20), ROW_(0x30), ROW_(0x40), ROW_(0x50), ROW_(0x60), ROW_(0x70),
+    ROW_(0x80), ROW_(0x90), ROW_(0xa0), ROW_(0xb0), ROW_(0xc0), ROW_(0xd0), ROW_(0xe0), ROW_(0xf0),
+};
+
+#undef ROW_
+#undef CLASS_
+#undef TARGET_
+#undef VALUE_
+#undef TCHAR_
 
 static bool is_tchar(uint8_t c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+    return (byte_class[c] & CL_TCHAR) != 0;
 }
 
 /* Field value bytes: VCHAR, obs-text, SP and HTAB. */
 static bool is_vbyte(uint8_t c)
 {
-    return c == '\t' || (c >= 0x20 && c != 0x7f);
+    return (byte_class[c] & CL_VALUE) != 0;
+}
+
+/* Request-target bytes: anything but controls, SP and DEL. */
+static bool is_target(uint8_t c)
+{
+    return (byte_class[c] & CL_TARGET) != 0;
 }
 
 static uint8_t lower(uint8_t c)
@@ -79,161 +123,248 @@ const char *http_error_name(enum http_error e)
     return "?";
 }
 
+/* ---- word-at-a-time helpers ---- */
+
+#define ONES8  0x0101010101010101u
+#define HIGHS8 0x8080808080808080u
+#define CASE8  0x2020202020202020u
+#define CASE4  0x20202020u
+
+/* Unaligned loads; p[0..8) or p[0..4) must lie inside the buffer. */
+static uint64_t load64(const void *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static uint32_t load32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* Nonzero if one of the eight bytes of x is a control byte (HTAB, CR and
+ * LF included) or DEL. The first test is the classic "has a byte less
+ * than 0x20", exact as to whether there is one; the second finds a zero
+ * byte in x ^ 0x7f.. (a DEL in x). */
+static uint64_t has_ctl_or_del(uint64_t x)
+{
+    uint64_t del = x ^ (ONES8 * 0x7f);
+    return (((x - ONES8 * 0x20) & ~x) | ((del - ONES8) & ~del)) & HIGHS8;
+}
+
+/* True if p[0..n) equals the n bytes of lit, ignoring ASCII case; 4 <= n
+ * and n == strlen(lit). lit holds only lowercase letters, digits and '-',
+ * which all have bit 0x20 set, so an input byte c matches a literal byte l
+ * when c | 0x20 == l, that is when c is l or l - 0x20: for a letter its
+ * upper case, for a digit or '-' a control byte (CR for '-'). Header names
+ * and values hold no control bytes, so within them this is exactly
+ * http_span_ieq(). Compares 8 (or 4) bytes at a time, the last word
+ * overlapping the one before, so every load stays within p[0..n). */
+static inline bool ieq_lit(const uint8_t *p, size_t n, const char *lit)
+{
+    if (n < 8)
+        return (load32(p) | CASE4) == load32(lit) &&
+               (load32(p + n - 4) | CASE4) == load32(lit + n - 4);
+    for (size_t i = 0; i + 8 < n; i += 8)
+        if ((load64(p + i) | CASE8) != load64(lit + i))
+            return false;
+    return (load64(p + n - 8) | CASE8) == load64(lit + n - 8);
+}
+
 /* ---- head ---- */
 
 /* Outcome of one step of the head scanner. */
 enum step { S_OK, S_SHORT, S_BAD };
 
-struct scan {
-    const uint8_t *buf;
-    size_t end; /* min(len, max_head) */
-    size_t pos;
-};
-
-/* Expect a line end at pos: CRLF or LF. */
-static enum step eol(struct scan *s)
+/* Expect a line end at *pp (before e): CRLF or LF; step past it if so. */
+static inline enum step eol(const uint8_t **pp, const uint8_t *e)
 {
-    if (s->pos >= s->end)
+    const uint8_t *p = *pp;
+    if (p >= e)
         return S_SHORT;
-    if (s->buf[s->pos] == '\n') {
-        s->pos++;
+    if (*p == '\n') {
+        *pp = p + 1;
         return S_OK;
     }
-    if (s->buf[s->pos] != '\r')
+    if (*p != '\r')
         return S_BAD;
-    if (s->pos + 1 >= s->end)
+    if (e - p < 2)
         return S_SHORT;
-    if (s->buf[s->pos + 1] != '\n')
+    if (p[1] != '\n')
         return S_BAD;
-    s->pos += 2;
+    *pp = p + 2;
     return S_OK;
 }
 
-static enum step request_line(struct scan *s, struct http_request *req)
+/* Step over field value bytes from p; returns the first byte that is not
+ * one, or e. Eight bytes at a time while a word holds no control byte or
+ * DEL; a word with one (HTAB is allowed) goes byte by byte. */
+static inline const uint8_t *skip_value(const uint8_t *p, const uint8_t *e)
 {
-    const uint8_t *b = s->buf;
+    for (;;) {
+        while (e - p >= 8 && !has_ctl_or_del(load64(p)))
+            p += 8;
+        const uint8_t *stop = e - p >= 8 ? p + 8 : e;
+        while (p < stop && is_vbyte(*p))
+            p++;
+        if (p != stop || p == e)
+            return p;
+    }
+}
+
+/* The version after "method SP target SP" at *pp: HTTP/1.0 and HTTP/1.1
+ * in one compare each, anything else byte by byte. */
+static inline enum step version(const uint8_t **pp, const uint8_t *e, struct http_request *req)
+{
+    const uint8_t *p = *pp;
+    if (e - p >= 8) {
+        uint64_t w = load64(p);
+        if (w == load64("HTTP/1.1") || w == load64("HTTP/1.0")) {
+            req->version_major = 1;
+            req->version_minor = (uint8_t)(p[7] - '0');
+            *pp = p + 8;
+            return S_OK;
+        }
+    }
+    static const char proto[] = "HTTP/";
+    for (size_t i = 0; i < 8; i++, p++) {
+        if (p >= e)
+            return S_SHORT;
+        uint8_t c = *p;
+        bool ok = i < 5 ? c == (uint8_t)proto[i] : i == 6 ? c == '.' : c >= '0' && c <= '9';
+        if (!ok) {
+            req->error = HTTP_ERR_VERSION;
+            return S_BAD;
+        }
+    }
+    req->version_major = (uint8_t)(p[-3] - '0');
+    req->version_minor = (uint8_t)(p[-1] - '0');
+    if (req->version_major != 1) {
+        req->error = HTTP_ERR_VERSION;
+        return S_BAD;
+    }
+    *pp = p;
+    return S_OK;
+}
+
+static enum step request_line(const uint8_t *b, const uint8_t **pp, const uint8_t *e,
+                              struct http_request *req)
+{
+    const uint8_t *p = *pp;
 
     /* Empty lines before the request line are ignored (RFC 9112 2.2). */
-    while (s->pos < s->end && (b[s->pos] == '\r' || b[s->pos] == '\n')) {
-        enum step st = eol(s);
+    while (p < e && (*p == '\r' || *p == '\n')) {
+        enum step st = eol(&p, e);
         if (st != S_OK) {
             req->error = HTTP_ERR_LINE;
             return st;
         }
     }
 
-    size_t m = s->pos;
-    while (s->pos < s->end && is_tchar(b[s->pos]))
-        s->pos++;
-    if (s->pos >= s->end)
+    const uint8_t *m = p;
+    while (p < e && is_tchar(*p))
+        p++;
+    if (p >= e)
         return S_SHORT;
-    if (b[s->pos] != ' ' || s->pos == m) {
+    if (*p != ' ' || p == m) {
         req->error = HTTP_ERR_METHOD;
         return S_BAD;
     }
-    req->method = span(m, s->pos - m);
-    s->pos++;
+    req->method = span((size_t)(m - b), (size_t)(p - m));
+    p++;
 
-    size_t t = s->pos;
-    while (s->pos < s->end && b[s->pos] > ' ' && b[s->pos] != 0x7f)
-        s->pos++;
-    if (s->pos >= s->end)
+    const uint8_t *t = p;
+    while (p < e && is_target(*p))
+        p++;
+    if (p >= e)
         return S_SHORT;
-    if (s->pos == t || (b[s->pos] != ' ' && b[s->pos] != '\r' && b[s->pos] != '\n')) {
+    if (p == t || (*p != ' ' && *p != '\r' && *p != '\n')) {
         req->error = HTTP_ERR_TARGET;
         return S_BAD;
     }
-    req->target = span(t, s->pos - t);
+    req->target = span((size_t)(t - b), (size_t)(p - t));
 
-    if (b[s->pos] != ' ') {
+    if (*p != ' ') {
         /* HTTP/0.9: "GET target" and nothing else. */
         req->version_major = 0;
         req->version_minor = 9;
-        if (req->method.len != 3 || memcmp(b + req->method.off, "GET", 3) != 0) {
+        if (req->method.len != 3 || memcmp(m, "GET", 3) != 0) {
             req->error = HTTP_ERR_VERSION;
             return S_BAD;
         }
     } else {
-        s->pos++;
-        static const char proto[] = "HTTP/";
-        for (size_t i = 0; i < 8; i++, s->pos++) {
-            if (s->pos >= s->end)
-                return S_SHORT;
-            uint8_t c = b[s->pos];
-            bool ok = i < 5 ? c == (uint8_t)proto[i] : i == 6 ? c == '.' : c >= '0' && c <= '9';
-            if (!ok) {
-                req->error = HTTP_ERR_VERSION;
-                return S_BAD;
-            }
-        }
-        req->version_major = (uint8_t)(b[s->pos - 3] - '0');
-        req->version_minor = (uint8_t)(b[s->pos - 1] - '0');
-        if (req->version_major != 1) {
-            req->error = HTTP_ERR_VERSION;
-            return S_BAD;
-        }
+        p++;
+        enum step st = version(&p, e, req);
+        if (st != S_OK)
+            return st;
     }
-    enum step st = eol(s);
+    enum step st = eol(&p, e);
     if (st == S_BAD)
         req->error = HTTP_ERR_LINE;
+    *pp = p;
     return st;
 }
 
-/* One header line, or the empty line that ends the head (*done). */
-static enum step header_line(struct scan *s, struct http_request *req, uint16_t max_headers,
-                             bool *done)
+/* Header lines up to and including the empty line that ends the head. */
+static enum step header_lines(const uint8_t *b, const uint8_t **pp, const uint8_t *e,
+                              struct http_request *req, uint16_t max_headers)
 {
-    const uint8_t *b = s->buf;
-    if (s->pos >= s->end)
-        return S_SHORT;
-    if (b[s->pos] == '\r' || b[s->pos] == '\n') {
-        enum step st = eol(s);
-        if (st == S_BAD)
-            req->error = HTTP_ERR_LINE;
-        *done = st == S_OK;
-        return st;
-    }
+    const uint8_t *p = *pp;
+    for (;;) {
+        if (p >= e)
+            return S_SHORT;
+        if (*p == '\r' || *p == '\n') {
+            enum step st = eol(&p, e);
+            if (st == S_BAD)
+                req->error = HTTP_ERR_LINE;
+            *pp = p;
+            return st;
+        }
 
-    size_t n = s->pos;
-    while (s->pos < s->end && is_tchar(b[s->pos]))
-        s->pos++;
-    if (s->pos >= s->end)
-        return S_SHORT;
-    /* Also rejects a line starting with whitespace (obsolete folding) and
-     * whitespace between the name and the colon (RFC 9112 5.1). */
-    if (b[s->pos] != ':' || s->pos == n) {
-        req->error = HTTP_ERR_HEADER;
-        return S_BAD;
-    }
-    size_t name_len = s->pos - n;
-    s->pos++;
-
-    while (s->pos < s->end && (b[s->pos] == ' ' || b[s->pos] == '\t'))
-        s->pos++;
-    size_t v = s->pos, v_end = s->pos;
-    while (s->pos < s->end && b[s->pos] != '\r' && b[s->pos] != '\n') {
-        if (!is_vbyte(b[s->pos])) {
+        const uint8_t *n = p;
+        while (p < e && is_tchar(*p))
+            p++;
+        if (p >= e)
+            return S_SHORT;
+        /* Also rejects a line starting with whitespace (obsolete folding)
+         * and whitespace between the name and the colon (RFC 9112 5.1). */
+        if (*p != ':' || p == n) {
             req->error = HTTP_ERR_HEADER;
             return S_BAD;
         }
-        if (b[s->pos] != ' ' && b[s->pos] != '\t')
-            v_end = s->pos + 1;
-        s->pos++;
+        const uint8_t *n_end = p++;
+
+        while (p < e && (*p == ' ' || *p == '\t'))
+            p++;
+        const uint8_t *v = p;
+        p = skip_value(p, e);
+        if (p < e && *p != '\r' && *p != '\n') {
+            req->error = HTTP_ERR_HEADER;
+            return S_BAD;
+        }
+        /* The value ends at its last byte that is not whitespace; the
+         * first one is not, so this stops at v at the latest. */
+        const uint8_t *v_end = p;
+        while (v_end > v && (v_end[-1] == ' ' || v_end[-1] == '\t'))
+            v_end--;
+
+        enum step st = eol(&p, e);
+        if (st != S_OK) {
+            if (st == S_BAD)
+                req->error = HTTP_ERR_LINE;
+            return st;
+        }
+        if (req->n_headers >= max_headers) {
+            req->error = HTTP_ERR_TOO_MANY_HEADERS;
+            return S_BAD;
+        }
+        struct http_header *h = &req->headers[req->n_headers++];
+        h->name = span((size_t)(n - b), (size_t)(n_end - n));
+        h->value = span((size_t)(v - b), (size_t)(v_end - v));
     }
-    enum step st = eol(s);
-    if (st != S_OK) {
-        if (st == S_BAD)
-            req->error = HTTP_ERR_LINE;
-        return st;
-    }
-    if (req->n_headers >= max_headers) {
-        req->error = HTTP_ERR_TOO_MANY_HEADERS;
-        return S_BAD;
-    }
-    struct http_header *h = &req->headers[req->n_headers++];
-    h->name = span(n, name_len);
-    h->value = span(v, v_end - v);
-    return S_OK;
 }
 
 /* Call fn for each element of a comma-separated list (RFC 9110 5.6.1),
@@ -296,8 +427,7 @@ static bool te_element(const uint8_t *b, struct http_span el, void *arg)
     size_t n = 0;
     while (n < el.len && b[el.off + n] != ';' && b[el.off + n] != ' ' && b[el.off + n] != '\t')
         n++;
-    struct http_span name = span(el.off, n);
-    te->last_chunked = http_span_ieq(b, name, "chunked");
+    te->last_chunked = n == 7 && ieq_lit(b + el.off, 7, "chunked");
     if (te->last_chunked)
         te->chunked++;
     return true;
@@ -310,11 +440,50 @@ struct conn_state {
 static bool conn_element(const uint8_t *b, struct http_span el, void *arg)
 {
     struct conn_state *c = arg;
-    if (http_span_ieq(b, el, "close"))
+    if (el.len == 5 && ieq_lit(b + el.off, 5, "close"))
         c->close = true;
-    else if (http_span_ieq(b, el, "keep-alive"))
+    else if (el.len == 10 && ieq_lit(b + el.off, 10, "keep-alive"))
         c->keep_alive = true;
     return true;
+}
+
+/* The header names semantics() acts on. */
+enum field {
+    F_OTHER,
+    F_HOST,
+    F_USER_AGENT,
+    F_REFERER,
+    F_CONTENT_TYPE,
+    F_CONTENT_LENGTH,
+    F_TRANSFER_ENCODING,
+    F_CONNECTION,
+    F_EXPECT,
+};
+
+/* Which of them the name at s is: by length first, so that most names
+ * cost one compare or none. */
+static enum field field_of(const uint8_t *b, struct http_span s)
+{
+    const uint8_t *p = b + s.off;
+    switch (s.len) {
+    case 4:
+        return ieq_lit(p, 4, "host") ? F_HOST : F_OTHER;
+    case 6:
+        return ieq_lit(p, 6, "expect") ? F_EXPECT : F_OTHER;
+    case 7:
+        return ieq_lit(p, 7, "referer") ? F_REFERER : F_OTHER;
+    case 10:
+        if (ieq_lit(p, 10, "user-agent"))
+            return F_USER_AGENT;
+        return ieq_lit(p, 10, "connection") ? F_CONNECTION : F_OTHER;
+    case 12:
+        return ieq_lit(p, 12, "content-type") ? F_CONTENT_TYPE : F_OTHER;
+    case 14:
+        return ieq_lit(p, 14, "content-length") ? F_CONTENT_LENGTH : F_OTHER;
+    case 17:
+        return ieq_lit(p, 17, "transfer-encoding") ? F_TRANSFER_ENCODING : F_OTHER;
+    }
+    return F_OTHER;
 }
 
 /* Work out framing, keep-alive and the logged fields from the headers. */
@@ -327,35 +496,48 @@ static enum http_error semantics(const uint8_t *b, struct http_request *req)
 
     for (uint16_t i = 0; i < req->n_headers; i++) {
         const struct http_header *h = &req->headers[i];
-        if (http_span_ieq(b, h->name, "host")) {
+        switch (field_of(b, h->name)) {
+        case F_OTHER:
+            break;
+        case F_HOST:
             if (req->has_host)
                 return HTTP_ERR_HOST;
             req->has_host = true;
             req->host = h->value;
-        } else if (http_span_ieq(b, h->name, "user-agent")) {
+            break;
+        case F_USER_AGENT:
             if (!req->has_user_agent)
                 req->user_agent = h->value;
             req->has_user_agent = true;
-        } else if (http_span_ieq(b, h->name, "referer")) {
+            break;
+        case F_REFERER:
             if (!req->has_referer)
                 req->referer = h->value;
             req->has_referer = true;
-        } else if (http_span_ieq(b, h->name, "content-type")) {
+            break;
+        case F_CONTENT_TYPE:
             if (!req->has_content_type)
                 req->content_type = h->value;
             req->has_content_type = true;
-        } else if (http_span_ieq(b, h->name, "content-length")) {
+            break;
+        case F_CONTENT_LENGTH: {
             /* "5, 5" is 5; an empty value or list is not a number. */
             unsigned before = cl.n;
             if (!each_element(b, h->value, cl_element, &cl) || cl.n == before)
                 return HTTP_ERR_CONTENT_LENGTH;
-        } else if (http_span_ieq(b, h->name, "transfer-encoding")) {
+            break;
+        }
+        case F_TRANSFER_ENCODING:
             has_te = true;
             each_element(b, h->value, te_element, &te);
-        } else if (http_span_ieq(b, h->name, "connection")) {
+            break;
+        case F_CONNECTION:
             each_element(b, h->value, conn_element, &conn);
-        } else if (http_span_ieq(b, h->name, "expect")) {
-            req->expect_continue = http_span_ieq(b, h->value, "100-continue");
+            break;
+        case F_EXPECT:
+            req->expect_continue =
+                h->value.len == 12 && ieq_lit(b + h->value.off, 12, "100-continue");
+            break;
         }
     }
 
@@ -403,11 +585,11 @@ enum http_status http_parse_request(const uint8_t *buf, size_t len, size_t prev_
     req->n_headers = 0;
     memset(&req->has_host, 0, sizeof(*req) - offsetof(struct http_request, has_host));
 
-    struct scan s = { buf, len < max_head ? len : max_head, 0 };
-    enum step st = request_line(&s, req);
-    bool done = req->version_major == 0 && st == S_OK; /* HTTP/0.9: no headers */
-    while (st == S_OK && !done)
-        st = header_line(&s, req, max_headers, &done);
+    const uint8_t *p = buf, *e = buf + (len < max_head ? len : max_head);
+    enum step st = request_line(buf, &p, e, req);
+    /* HTTP/0.9 has no headers. */
+    if (st == S_OK && req->version_major != 0)
+        st = header_lines(buf, &p, e, req, max_headers);
 
     if (st == S_BAD)
         return HTTP_MALFORMED;
@@ -418,7 +600,7 @@ enum http_status http_parse_request(const uint8_t *buf, size_t len, size_t prev_
         }
         return HTTP_NEED_MORE;
     }
-    req->head_len = s.pos;
+    req->head_len = (size_t)(p - buf);
     if (req->version_major == 0)
         return HTTP_COMPLETE;
     req->error = semantics(buf, req);

@@ -307,6 +307,258 @@ static void test_splits(void **state)
     assert_int_equal(req.error, HTTP_ERR_METHOD);
 }
 
+/* Parse s[0..len) from an allocation of exactly len bytes, so that a read
+ * past the end is caught under ASan. */
+static enum http_status parse_exact(const char *s, size_t len, struct http_request *r)
+{
+    uint8_t *p = malloc(len ? len : 1);
+    assert_non_null(p);
+    memcpy(p, s, len);
+    enum http_status st = http_parse_request(p, len, 0, NULL, r);
+    free(p);
+    return st;
+}
+
+/* Every byte value in a method, a target, a header name and a header
+ * value, against the classes of RFC 9110 5.6.2 and 5.5 spelt out here. */
+static void test_byte_classes(void **state)
+{
+    (void)state;
+    static const char tspecial[] = "!#$%&'*+-.^_`|~";
+    char r[128];
+    for (int c = 0; c < 256; c++) {
+        bool tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                     (c != 0 && strchr(tspecial, c) != NULL);
+        bool vbyte = c == '\t' || (c >= 0x20 && c != 0x7f);
+        bool target = c > ' ' && c != 0x7f;
+        enum http_status st;
+        int n;
+
+        n = snprintf(r, sizeof(r), "G%cT / HTTP/1.1\r\n\r\n", c);
+        st = parse_exact(r, (size_t)n, &req);
+        if (c == ' ')
+            assert_int_equal(req.error, HTTP_ERR_VERSION); /* "G T /": "/" is no version */
+        else if (tchar)
+            assert_int_equal(st, HTTP_COMPLETE);
+        else if (st != HTTP_MALFORMED || req.error != HTTP_ERR_METHOD)
+            fail_msg("method byte 0x%02x: status %d error %s", c, st, http_error_name(req.error));
+
+        n = snprintf(r, sizeof(r), "GET /a%cb HTTP/1.1\r\n\r\n", c);
+        st = parse_exact(r, (size_t)n, &req);
+        if (target) {
+            assert_int_equal(st, HTTP_COMPLETE);
+            assert_int_equal(req.target.len, 4);
+        } else if (c == '\n') {
+            /* "GET /a" ends there: an HTTP/0.9 request. */
+            assert_int_equal(st, HTTP_COMPLETE);
+            assert_int_equal(req.version_minor, 9);
+            assert_int_equal(req.target.len, 2);
+        } else if (st != HTTP_MALFORMED) {
+            fail_msg("target byte 0x%02x: status %d", c, st);
+        } else {
+            /* A bare CR is a bad line end; after a space, "b" is not a
+             * version; anything else is a bad target byte. */
+            enum http_error want = c == '\r'  ? HTTP_ERR_LINE
+                                   : c == ' ' ? HTTP_ERR_VERSION
+                                              : HTTP_ERR_TARGET;
+            assert_int_equal(req.error, want);
+        }
+
+        n = snprintf(r, sizeof(r), "GET / HTTP/1.1\r\nX%cY: v\r\n\r\n", c);
+        st = parse_exact(r, (size_t)n, &req);
+        if (tchar || c == ':') {
+            /* "X:Y: v" is header X with the value "Y: v". */
+            assert_int_equal(st, HTTP_COMPLETE);
+            assert_int_equal(req.headers[0].name.len, c == ':' ? 1 : 3);
+        } else if (c != '\n' && (st != HTTP_MALFORMED || req.error != HTTP_ERR_HEADER)) {
+            fail_msg("name byte 0x%02x: status %d error %s", c, st, http_error_name(req.error));
+        }
+
+        /* Values of every length up to three words, the byte at each
+         * place, so that it is met at every offset of a word. */
+        for (size_t len = 1; len <= 24; len++) {
+            for (size_t at = 0; at < len; at++) {
+                n = snprintf(r, sizeof(r), "GET / HTTP/1.1\r\nX: ");
+                size_t v = (size_t)n;
+                memset(r + v, 'v', len);
+                r[v + at] = (char)c;
+                memcpy(r + v + len, "\r\n\r\n", 4);
+                size_t total = v + len + 4;
+                st = parse_exact(r, total, &req);
+                if (c == '\r' || c == '\n')
+                    continue; /* a line end, not a value byte */
+                if (!vbyte) {
+                    if (st != HTTP_MALFORMED || req.error != HTTP_ERR_HEADER)
+                        fail_msg("value byte 0x%02x at %zu/%zu: status %d", c, at, len, st);
+                    continue;
+                }
+                assert_int_equal(st, HTTP_COMPLETE);
+                /* Whitespace is trimmed at either end. */
+                size_t s = v, e = v + len;
+                while (s < e && (r[s] == ' ' || r[s] == '\t'))
+                    s++;
+                while (e > s && (r[e - 1] == ' ' || r[e - 1] == '\t'))
+                    e--;
+                assert_int_equal(req.headers[0].value.off, s);
+                assert_int_equal(req.headers[0].value.len, e - s);
+                assert_int_equal(req.head_len, total);
+            }
+        }
+    }
+}
+
+/* Whitespace around values that span several words, and long values cut
+ * short at every length. */
+static void test_long_values(void **state)
+{
+    (void)state;
+    const char *r = "GET / HTTP/1.1\r\nUser-Agent: \t  Mozilla/5.0 (X11; Linux x86_64)\t\t"
+                    "\t\t\t\t\t\t\t\t  \r\nX: \t\t\t\t\t\t\t\t\t\t\t\t\r\n\r\n";
+    assert_int_equal(parse_exact(r, strlen(r), &req), HTTP_COMPLETE);
+    expect_span(r, req.user_agent, "Mozilla/5.0 (X11; Linux x86_64)");
+    assert_int_equal(req.headers[1].value.len, 0);
+    for (size_t l = 0; l < strlen(r); l++)
+        assert_int_equal(parse_exact(r, l, &req), HTTP_NEED_MORE);
+
+    /* A control byte far into a long value. */
+    char bad[200];
+    int n = snprintf(bad, sizeof(bad), "GET / HTTP/1.1\r\nX: %0100d\x7f%020d\r\n\r\n", 0, 0);
+    assert_int_equal(parse_exact(bad, (size_t)n, &req), HTTP_MALFORMED);
+    assert_int_equal(req.error, HTTP_ERR_HEADER);
+    /* ... also when the line has not ended yet. */
+    assert_int_equal(parse_exact(bad, 16 + 3 + 101, &req), HTTP_MALFORMED);
+    assert_int_equal(parse_exact(bad, 16 + 3 + 100, &req), HTTP_NEED_MORE);
+}
+
+/* The headers the parser acts on, in any case, and names and values that
+ * differ from them in one byte or in length. */
+static void test_known_names(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *name, *value;
+    } known[] = {
+        { "host", "h" },           { "user-agent", "u" },        { "referer", "r" },
+        { "content-type", "t" },   { "content-length", "5" },    { "transfer-encoding", "chunked" },
+        { "connection", "close" }, { "expect", "100-continue" },
+    };
+    char name[32], r[128];
+    for (size_t k = 0; k < sizeof(known) / sizeof(known[0]); k++) {
+        size_t nl = strlen(known[k].name);
+        /* 0: as is; 1: upper case; 2: mixed; 3 + i: byte i changed;
+         * then one byte longer and one shorter. */
+        for (size_t v = 0; v < 3 + nl + 2; v++) {
+            strcpy(name, known[k].name);
+            bool match = v < 3;
+            for (size_t i = 0; i < nl; i++)
+                if ((v == 1 || (v == 2 && i % 2 == 0)) && name[i] >= 'a' && name[i] <= 'z')
+                    name[i] = (char)(name[i] - 'a' + 'A');
+            if (v >= 3 && v < 3 + nl) {
+                size_t i = v - 3;
+                name[i] = name[i] == 'x' ? 'y' : 'x';
+            } else if (v == 3 + nl) {
+                strcat(name, "s");
+            } else if (v == 4 + nl) {
+                name[nl - 1] = '\0';
+            }
+            int n =
+                snprintf(r, sizeof(r), "POST / HTTP/1.1\r\n%s: %s\r\n\r\n", name, known[k].value);
+            assert_int_equal(parse_exact(r, (size_t)n, &req), HTTP_COMPLETE);
+            bool got;
+            switch (k) {
+            case 0:
+                got = req.has_host;
+                break;
+            case 1:
+                got = req.has_user_agent;
+                break;
+            case 2:
+                got = req.has_referer;
+                break;
+            case 3:
+                got = req.has_content_type;
+                break;
+            case 4:
+                got = req.body == HTTP_BODY_LENGTH && req.content_length == 5;
+                break;
+            case 5:
+                got = req.body == HTTP_BODY_CHUNKED;
+                break;
+            case 6:
+                got = !req.keep_alive;
+                break;
+            default:
+                got = req.expect_continue;
+                break;
+            }
+            if (got != match)
+                fail_msg("header name \"%s\": recognised %d, want %d", name, got, match);
+        }
+    }
+
+    /* Values compared without regard to case, and near misses. */
+    static const struct {
+        const char *req;
+        int keep, expect, chunked;
+    } vals[] = {
+        { "GET / HTTP/1.1\r\nConnection: CLOSE\r\n\r\n", 0, 0, 0 },
+        { "GET / HTTP/1.1\r\nConnection: clos\r\n\r\n", 1, 0, 0 },
+        { "GET / HTTP/1.1\r\nConnection: closer\r\n\r\n", 1, 0, 0 },
+        { "GET / HTTP/1.1\r\nConnection: closf\r\n\r\n", 1, 0, 0 },
+        { "GET / HTTP/1.0\r\nConnection: KEEP-ALIVE\r\n\r\n", 1, 0, 0 },
+        { "GET / HTTP/1.0\r\nConnection: keep-alivf\r\n\r\n", 0, 0, 0 },
+        { "GET / HTTP/1.0\r\nConnection: keep_alive\r\n\r\n", 0, 0, 0 },
+        { "GET / HTTP/1.1\r\nExpect: 100-CONTINUE\r\n\r\n", 1, 1, 0 },
+        { "GET / HTTP/1.1\r\nExpect: 100-continuf\r\n\r\n", 1, 0, 0 },
+        { "GET / HTTP/1.1\r\nExpect: 100-continue, x\r\n\r\n", 1, 0, 0 },
+        { "GET / HTTP/1.1\r\nExpect: 101-continue\r\n\r\n", 1, 0, 0 },
+        { "GET / HTTP/1.1\r\nTransfer-Encoding: CHUNKED\r\n\r\n", 1, 0, 1 },
+        { "GET / HTTP/1.1\r\nTransfer-Encoding: chunked;x=1\r\n\r\n", 1, 0, 1 },
+    };
+    for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+        assert_int_equal(parse_exact(vals[i].req, strlen(vals[i].req), &req), HTTP_COMPLETE);
+        assert_int_equal(req.keep_alive, vals[i].keep);
+        assert_int_equal(req.expect_continue, vals[i].expect);
+        assert_int_equal(req.body == HTTP_BODY_CHUNKED, vals[i].chunked);
+    }
+    /* "chunked" spelt wrong is another coding, so not a framing the
+     * parser accepts. */
+    const char *te = "GET / HTTP/1.1\r\nTransfer-Encoding: chunkee\r\n\r\n";
+    assert_int_equal(parse_exact(te, strlen(te), &req), HTTP_MALFORMED);
+    assert_int_equal(req.error, HTTP_ERR_TRANSFER_ENCODING);
+}
+
+/* The version: every digit pair, and a buffer that ends inside it. */
+static void test_versions(void **state)
+{
+    (void)state;
+    char r[64];
+    for (int major = 0; major <= 9; major++) {
+        for (int minor = 0; minor <= 9; minor++) {
+            int n = snprintf(r, sizeof(r), "GET / HTTP/%d.%d\r\n\r\n", major, minor);
+            enum http_status st = parse_exact(r, (size_t)n, &req);
+            assert_int_equal(req.version_major, major);
+            assert_int_equal(req.version_minor, minor);
+            if (major == 1) {
+                assert_int_equal(st, HTTP_COMPLETE);
+            } else {
+                assert_int_equal(st, HTTP_MALFORMED);
+                assert_int_equal(req.error, HTTP_ERR_VERSION);
+            }
+            /* "GET / HTTP/x.y" is 14 bytes: a bad major shows once
+             * it is all there, before the line ends. */
+            for (int l = 0; l < n; l++)
+                assert_int_equal(parse_exact(r, (size_t)l, &req),
+                                 major == 1 || l < 14 ? HTTP_NEED_MORE : HTTP_MALFORMED);
+        }
+    }
+    /* A malformed version is reported before the line ends. */
+    assert_int_equal(parse_exact("GET / HTTP/1,1", 14, &req), HTTP_MALFORMED);
+    assert_int_equal(req.error, HTTP_ERR_VERSION);
+    assert_int_equal(parse_exact("GET / HTTQ", 10, &req), HTTP_MALFORMED);
+    assert_int_equal(req.error, HTTP_ERR_VERSION);
+}
+
 /* ---- body ---- */
 
 /* Decode the whole body at buf, step bytes at a time (0: all at once);
@@ -493,7 +745,9 @@ int main(void)
         cmocka_unit_test(test_malformed),    cmocka_unit_test(test_limits),
         cmocka_unit_test(test_splits),       cmocka_unit_test(test_body_length),
         cmocka_unit_test(test_body_chunked), cmocka_unit_test(test_body_chunked_malformed),
-        cmocka_unit_test(test_helpers),
+        cmocka_unit_test(test_helpers),      cmocka_unit_test(test_byte_classes),
+        cmocka_unit_test(test_long_values),  cmocka_unit_test(test_known_names),
+        cmocka_unit_test(test_versions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
