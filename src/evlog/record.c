@@ -29,72 +29,160 @@
  * a change here is a schema change there too. */
 #include "evlog/record.h"
 
+#include <assert.h>
 #include <string.h>
 
 #include "core/crc32c.h"
 #include "core/err.h"
 
-/* The largest payload, every value at its cap: it must fit. */
+/* The largest payload of each kind, every value at its cap. The encoder
+ * relies on these bounds: given room for them, it writes unchecked. */
 #define ADDR_MAX      (1 + 16 + 2)
 #define SPAN_MAX(cap) (EVLOG_VARINT_MAX + (cap))
 #define COMMON_MAX    (1 + 1 + 8 + 3 * ADDR_MAX + SK_FAMILY_MAX + SK_LIST_NAME_MAX)
+#define DNS_MAX       (2 + 1 + 1 + DNS_NAME_MAX + 3 * 2 + 1 + 1 + 3 * 2 + 1 + 1 + 1 + 16)
 #define CONN_MAX      (SK_BOTID_MAX + SK_RULE_MAX + 2 + 1 + 3 * EVLOG_VARINT_MAX)
 #define HTTP_MAX                                                                                 \
     (3 * SPAN_MAX(SK_EV_SHORT_MAX) + 3 * SPAN_MAX(SK_EV_URL_MAX) + SPAN_MAX(SK_EV_CAPTURE_MAX) + \
      EVLOG_VARINT_MAX + 2 + 1 + EVLOG_VARINT_MAX)
-_Static_assert(COMMON_MAX + CONN_MAX + HTTP_MAX <= EVLOG_PAYLOAD_MAX,
+#define TLS_MAX          (2 * SPAN_MAX(SK_EV_SHORT_MAX) + 2 + 2 + 1 + SK_JA3_LEN + 1 + SK_JA4_LEN)
+#define RAW_MAX          (SPAN_MAX(SK_EV_CAPTURE_MAX) + EVLOG_VARINT_MAX + 1)
+#define DNS_PAYLOAD_MAX  (COMMON_MAX + DNS_MAX)
+#define CONN_PAYLOAD_MAX (COMMON_MAX + CONN_MAX + HTTP_MAX)
+_Static_assert(CONN_PAYLOAD_MAX <= EVLOG_PAYLOAD_MAX,
                "the largest HTTP event must fit in EVLOG_PAYLOAD_MAX");
+_Static_assert(HTTP_MAX >= TLS_MAX && HTTP_MAX >= RAW_MAX,
+               "an HTTP event is the largest connection event");
 _Static_assert(SK_EV_CAPTURE_MAX >= SK_EV_URL_MAX && SK_EV_URL_MAX >= SK_EV_SHORT_MAX,
                "HTTP_MAX assumes the body is the longest value");
 _Static_assert(SK_JA3_LEN < 256 && SK_JA4_LEN < 256 && SK_BOTID_MAX <= 256 && SK_RULE_MAX <= 256,
                "str fields take a one-byte length");
 
+/* The helpers of the encoder and the decoder are small and called on
+ * every field: always inlined. */
+#define REC_INLINE static inline __attribute__((always_inline))
+
+REC_INLINE void move16(uint8_t *d, const uint8_t *s)
+{
+    uint8_t a[16];
+    memcpy(a, s, 16);
+    memcpy(d, a, 16);
+}
+
+/* memcpy(d, s, n) without a call for the values of up to 256 bytes most
+ * fields hold (a call, or the string instruction a compiler may put in
+ * its place, costs more than the copy): moves of a fixed size, the last
+ * one overlapping. Reads only s[0..n) and writes only d[0..n). */
+REC_INLINE void copy(uint8_t *d, const uint8_t *s, size_t n)
+{
+    if (n >= 8) {
+        if (n > 256) {
+            memcpy(d, s, n);
+        } else if (n > 32) {
+            for (size_t i = 0; i + 32 < n; i += 32) {
+                move16(d + i, s + i);
+                move16(d + i + 16, s + i + 16);
+            }
+            move16(d + n - 32, s + n - 32);
+            move16(d + n - 16, s + n - 16);
+        } else if (n >= 16) {
+            move16(d, s);
+            move16(d + n - 16, s + n - 16);
+        } else {
+            uint64_t a, b;
+            memcpy(&a, s, 8);
+            memcpy(&b, s + n - 8, 8);
+            memcpy(d, &a, 8);
+            memcpy(d + n - 8, &b, 8);
+        }
+    } else if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(d, &a, 4);
+        memcpy(d + n - 4, &b, 4);
+    } else if (n > 0) {
+        d[0] = s[0];
+        d[n / 2] = s[n / 2];
+        d[n - 1] = s[n - 1];
+    }
+}
+
+/* A payload writer in one of two modes. Checked: every field is tested
+ * against end, and one that does not fit sets bad and is skipped. Not
+ * checked: the caller made sure that the largest payload of the event's
+ * kind fits, so fields are stored through p with no test at all. The
+ * helpers are always inlined and checked is a constant where a writer is
+ * set up, so each mode compiles to its own straight-line code; the
+ * unchecked one is what nearly every event takes (evlog_append() gives
+ * room for the largest record). */
 struct wr {
     uint8_t *p, *end;
     int bad;
+    int checked;
 };
 
-static void put(struct wr *w, const void *src, size_t n)
+/* Is there room for n more bytes? If not, the writer goes bad. */
+REC_INLINE int room(struct wr *w, size_t n)
 {
-    if ((size_t)(w->end - w->p) < n) {
-        w->bad = 1;
+    if (!w->checked || (size_t)(w->end - w->p) >= n)
+        return 1;
+    w->bad = 1;
+    return 0;
+}
+
+REC_INLINE void put(struct wr *w, const void *src, size_t n)
+{
+    if (!room(w, n))
         return;
-    }
-    if (n)
-        memcpy(w->p, src, n);
+    copy(w->p, src, n);
     w->p += n;
 }
 
-static void put_u8(struct wr *w, uint8_t v)
+REC_INLINE void put_u8(struct wr *w, uint8_t v)
 {
-    put(w, &v, 1);
+    if (room(w, 1))
+        *w->p++ = v;
 }
 
-static void put_u16(struct wr *w, uint16_t v)
+REC_INLINE void put_u16(struct wr *w, uint16_t v)
 {
-    uint8_t b[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
-    put(w, b, 2);
+    if (!room(w, 2))
+        return;
+    evlog_wr16(w->p, v);
+    w->p += 2;
 }
 
-static void put_u32(struct wr *w, uint32_t v)
+REC_INLINE void put_u32(struct wr *w, uint32_t v)
 {
-    uint8_t b[4] = { (uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24) };
-    put(w, b, 4);
+    if (!room(w, 4))
+        return;
+    evlog_wr32(w->p, v);
+    w->p += 4;
 }
 
-static void put_u64(struct wr *w, uint64_t v)
+REC_INLINE void put_u64(struct wr *w, uint64_t v)
 {
     put_u32(w, (uint32_t)v);
     put_u32(w, (uint32_t)(v >> 32));
 }
 
-static void put_var(struct wr *w, uint64_t v)
+/* A varint goes in whole or not at all. */
+REC_INLINE void put_var(struct wr *w, uint64_t v)
 {
-    uint8_t b[EVLOG_VARINT_MAX];
-    put(w, b, evlog_varint_put(b, v));
+    if (w->checked && (size_t)(w->end - w->p) < EVLOG_VARINT_MAX) {
+        uint8_t b[EVLOG_VARINT_MAX];
+        size_t n = evlog_varint_put(b, v);
+        if (room(w, n)) {
+            memcpy(w->p, b, n);
+            w->p += n;
+        }
+        return;
+    }
+    w->p += evlog_varint_put(w->p, v);
 }
 
-static void put_addr(struct wr *w, const struct sk_ip *ip)
+REC_INLINE void put_addr(struct wr *w, const struct sk_ip *ip)
 {
     if (ip->af != 4 && ip->af != 6) {
         put_u8(w, 0);
@@ -105,22 +193,45 @@ static void put_addr(struct wr *w, const struct sk_ip *ip)
     put_u16(w, ip->port);
 }
 
-static void put_str(struct wr *w, const char *s, size_t max)
+/* strnlen(s, size - 1) for s, a char array of size bytes: eight bytes at
+ * a time, reading none past the array. */
+REC_INLINE size_t str_len(const char *s, size_t size)
 {
-    size_t n = strnlen(s, max);
-    put_u8(w, (uint8_t)n);
+    size_t i = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    for (; i + 8 <= size; i += 8) {
+        uint64_t x;
+        memcpy(&x, s + i, 8);
+        /* The lowest bit set marks the first zero byte (the ones above it
+         * may be false alarms, set by the borrow). */
+        uint64_t zero = (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
+        if (zero)
+            return i + (size_t)__builtin_ctzll(zero) / 8;
+    }
+#endif
+    for (; i < size - 1; i++)
+        if (s[i] == '\0')
+            return i;
+    return size - 1;
+}
+
+/* A string of at most size - 1 bytes from a char array of size. */
+REC_INLINE void put_str(struct wr *w, const char *s, size_t size)
+{
+    uint8_t n = (uint8_t)str_len(s, size); /* no array is longer than 256 */
+    put_u8(w, n);
     put(w, s, n);
 }
 
 /* The length a span is stored with: cut to cap, 0 without bytes. */
-static uint32_t span_len(const struct sk_span *s, uint32_t cap)
+REC_INLINE uint32_t span_len(const struct sk_span *s, uint32_t cap)
 {
     if (s->p == NULL)
         return 0;
     return s->len > cap ? cap : s->len;
 }
 
-static void put_span(struct wr *w, const struct sk_span *s, uint32_t cap)
+REC_INLINE void put_span(struct wr *w, const struct sk_span *s, uint32_t cap)
 {
     uint32_t n = span_len(s, cap);
     put_var(w, n);
@@ -128,7 +239,7 @@ static void put_span(struct wr *w, const struct sk_span *s, uint32_t cap)
 }
 
 /* True if a span of ev is longer than its cap (and will be cut). */
-static int over_cap(const struct sk_event *ev)
+REC_INLINE int over_cap(const struct sk_event *ev)
 {
     const struct sk_event_http *h = &ev->u.http;
     switch (ev->kind) {
@@ -150,7 +261,7 @@ static int over_cap(const struct sk_event *ev)
     }
 }
 
-static void put_dns(struct wr *w, const struct sk_event_dns *d)
+REC_INLINE void put_dns(struct wr *w, const struct sk_event_dns *d)
 {
     put_u16(w, d->id);
     put_u8(w, d->opcode);
@@ -175,10 +286,10 @@ static void put_dns(struct wr *w, const struct sk_event_dns *d)
     }
 }
 
-static void put_conn(struct wr *w, const struct sk_event *ev)
+REC_INLINE void put_conn(struct wr *w, const struct sk_event *ev)
 {
-    put_str(w, ev->bot_id, SK_BOTID_MAX - 1);
-    put_str(w, ev->rule, SK_RULE_MAX - 1);
+    put_str(w, ev->bot_id, sizeof(ev->bot_id));
+    put_str(w, ev->rule, sizeof(ev->rule));
     put_u16(w, (uint16_t)(ev->flags | (over_cap(ev) ? SK_CONNF_TRUNC : 0)));
     put_u8(w, ev->close_reason);
     put_var(w, ev->bytes_in);
@@ -203,8 +314,8 @@ static void put_conn(struct wr *w, const struct sk_event *ev)
         put_span(w, &t->alpn, SK_EV_SHORT_MAX);
         put_u16(w, t->version);
         put_u16(w, t->record_version);
-        put_str(w, t->ja3, SK_JA3_LEN);
-        put_str(w, t->ja4, SK_JA4_LEN);
+        put_str(w, t->ja3, sizeof(t->ja3));
+        put_str(w, t->ja4, sizeof(t->ja4));
     } else {
         const struct sk_event_raw *r = &ev->u.raw;
         put_span(w, &r->data, SK_EV_CAPTURE_MAX);
@@ -213,34 +324,61 @@ static void put_conn(struct wr *w, const struct sk_event *ev)
     }
 }
 
+REC_INLINE void put_payload(struct wr *w, const struct sk_event *ev)
+{
+    put_u8(w, ev->kind);
+    put_u8(w, ev->proto);
+    put_u64(w, ev->ts_us);
+    put_addr(w, &ev->src);
+    put_addr(w, &ev->dst);
+    put_addr(w, &ev->proxied_by);
+    put_str(w, ev->family, sizeof(ev->family));
+    put_str(w, ev->list, sizeof(ev->list));
+    if (ev->kind == SK_EV_DNS)
+        put_dns(w, &ev->u.dns);
+    else
+        put_conn(w, ev);
+}
+
+/* The payload of ev at p, which has room for the largest payload of its
+ * kind; returns its end. */
+static uint8_t *payload_unchecked(const struct sk_event *ev, uint8_t *p)
+{
+    struct wr w = { p, NULL, 0, 0 };
+    put_payload(&w, ev);
+    return w.p;
+}
+
+/* The payload of ev into p[0..end); returns its end, or NULL if it does
+ * not fit (some of p[0..end) may have been written). */
+static uint8_t *payload_checked(const struct sk_event *ev, uint8_t *p, uint8_t *end)
+{
+    struct wr w = { p, end, 0, 1 };
+    put_payload(&w, ev);
+    return w.bad ? NULL : w.p;
+}
+
 int evlog_record_encode(const struct sk_event *ev, uint8_t *out, size_t cap)
 {
     if (ev->kind < SK_EV_DNS || ev->kind > SK_EV_RAW)
         return SK_EINVAL;
     if (cap < EVLOG_FRAME_LEN)
         return SK_ENOSPACE;
-    /* Never a payload longer than a reader accepts, whatever cap is. */
-    if (cap - EVLOG_FRAME_LEN > EVLOG_PAYLOAD_MAX)
-        cap = EVLOG_FRAME_LEN + EVLOG_PAYLOAD_MAX;
-    struct wr w = { out + EVLOG_FRAME_LEN, out + cap, 0 };
-    put_u8(&w, ev->kind);
-    put_u8(&w, ev->proto);
-    put_u64(&w, ev->ts_us);
-    put_addr(&w, &ev->src);
-    put_addr(&w, &ev->dst);
-    put_addr(&w, &ev->proxied_by);
-    put_str(&w, ev->family, SK_FAMILY_MAX - 1);
-    put_str(&w, ev->list, SK_LIST_NAME_MAX - 1);
-    if (ev->kind == SK_EV_DNS)
-        put_dns(&w, &ev->u.dns);
-    else
-        put_conn(&w, ev);
-    if (w.bad)
-        return SK_ENOSPACE;
-    size_t plen = (size_t)(w.p - out) - EVLOG_FRAME_LEN;
-    struct wr h = { out, out + EVLOG_FRAME_LEN, 0 };
-    put_u32(&h, (uint32_t)plen);
-    put_u32(&h, crc32c(0, out + EVLOG_FRAME_LEN, plen));
+    /* Both bounds are within EVLOG_PAYLOAD_MAX, so a payload is never
+     * longer than a reader accepts, whatever cap is. */
+    size_t max = ev->kind == SK_EV_DNS ? DNS_PAYLOAD_MAX : CONN_PAYLOAD_MAX;
+    uint8_t *payload = out + EVLOG_FRAME_LEN, *end;
+    if (cap - EVLOG_FRAME_LEN >= max) {
+        end = payload_unchecked(ev, payload);
+        assert((size_t)(end - payload) <= max);
+    } else {
+        end = payload_checked(ev, payload, out + cap);
+        if (end == NULL)
+            return SK_ENOSPACE;
+    }
+    size_t plen = (size_t)(end - payload);
+    evlog_wr32(out, (uint32_t)plen);
+    evlog_wr32(out + 4, crc32c(0, payload, plen));
     return (int)(plen + EVLOG_FRAME_LEN);
 }
 
@@ -249,7 +387,7 @@ struct rd {
     int bad;
 };
 
-static inline int have(struct rd *r, size_t n)
+REC_INLINE int have(struct rd *r, size_t n)
 {
     if (r->bad || (size_t)(r->end - r->p) < n) {
         r->bad = 1;
@@ -258,22 +396,22 @@ static inline int have(struct rd *r, size_t n)
     return 1;
 }
 
-static void get(struct rd *r, void *dst, size_t n)
+REC_INLINE void get(struct rd *r, void *dst, size_t n)
 {
     if (!have(r, n))
         return;
-    memcpy(dst, r->p, n);
+    copy(dst, r->p, n);
     r->p += n;
 }
 
-static uint8_t get_u8(struct rd *r)
+REC_INLINE uint8_t get_u8(struct rd *r)
 {
     if (!have(r, 1))
         return 0;
     return *r->p++;
 }
 
-static uint16_t get_u16(struct rd *r)
+REC_INLINE uint16_t get_u16(struct rd *r)
 {
     if (!have(r, 2))
         return 0;
@@ -282,7 +420,7 @@ static uint16_t get_u16(struct rd *r)
     return v;
 }
 
-static uint32_t get_u32(struct rd *r)
+REC_INLINE uint32_t get_u32(struct rd *r)
 {
     if (!have(r, 4))
         return 0;
@@ -291,7 +429,7 @@ static uint32_t get_u32(struct rd *r)
     return v;
 }
 
-static uint64_t get_u64(struct rd *r)
+REC_INLINE uint64_t get_u64(struct rd *r)
 {
     if (!have(r, 8))
         return 0;
@@ -300,8 +438,11 @@ static uint64_t get_u64(struct rd *r)
     return v;
 }
 
-static uint64_t get_var(struct rd *r)
+REC_INLINE uint64_t get_var(struct rd *r)
 {
+    /* Most are one byte long. */
+    if (!r->bad && r->p != r->end && *r->p < 0x80)
+        return *r->p++;
     uint64_t v = 0;
     if (r->bad || evlog_varint_get(&r->p, r->end, &v) != 0) {
         r->bad = 1;
@@ -310,7 +451,7 @@ static uint64_t get_var(struct rd *r)
     return v;
 }
 
-static void get_addr(struct rd *r, struct sk_ip *ip)
+REC_INLINE void get_addr(struct rd *r, struct sk_ip *ip)
 {
     memset(ip, 0, sizeof(*ip));
     uint8_t af = get_u8(r);
@@ -326,7 +467,7 @@ static void get_addr(struct rd *r, struct sk_ip *ip)
 }
 
 /* A str into s[0..cap): at most cap - 1 bytes and the NUL. */
-static void get_str(struct rd *r, char *s, size_t cap)
+REC_INLINE void get_str(struct rd *r, char *s, size_t cap)
 {
     uint8_t n = get_u8(r);
     s[0] = '\0';
@@ -339,7 +480,7 @@ static void get_str(struct rd *r, char *s, size_t cap)
 }
 
 /* A span of at most cap bytes, pointing into the payload. */
-static void get_span(struct rd *r, struct sk_span *s, uint32_t cap)
+REC_INLINE void get_span(struct rd *r, struct sk_span *s, uint32_t cap)
 {
     uint64_t n = get_var(r);
     s->p = r->p;
@@ -402,7 +543,7 @@ static void get_dns(struct rd *r, struct sk_event *ev)
 }
 
 /* A counter stored as a varint into a field of 32 bits. */
-static uint32_t get_var32(struct rd *r)
+REC_INLINE uint32_t get_var32(struct rd *r)
 {
     uint64_t v = get_var(r);
     if (v > UINT32_MAX)
@@ -538,14 +679,14 @@ int evlog_schema_supported(uint16_t schema)
 
 int evlog_header_encode(const struct evlog_file_header *h, uint8_t *out, size_t cap)
 {
-    struct wr w = { out, out + cap, 0 };
+    struct wr w = { out, out + cap, 0, 1 };
     put(&w, EVLOG_MAGIC, 8);
     put_u16(&w, EVLOG_FORMAT);
     put_u16(&w, h->schema);
     put_u64(&w, h->start_us);
     put_u64(&w, h->segment);
     put_u64(&w, h->first_seq);
-    put_str(&w, h->node, 255);
+    put_str(&w, h->node, sizeof(h->node));
     if (w.bad)
         return SK_ENOSPACE;
     uint32_t crc = crc32c(0, out, (size_t)(w.p - out));

@@ -1,6 +1,7 @@
 /* Unit tests for the records of schema 2: every field of every kind
  * round-trips, every cut of a payload is refused, the encoder never
- * writes past its buffer, values over their caps are cut and flagged,
+ * writes past its buffer and writes the same record whatever room it has,
+ * values over their caps are cut and flagged, strings stop at their NUL,
  * schema 1 files still decode; and the text forms of connection events
  * (JSON and CSV) field by field, with escaping and base64. */
 #include <setjmp.h>
@@ -165,6 +166,90 @@ static void test_caps(void **state)
     assert_int_equal(evlog_record_decode(buf + EVLOG_FRAME_LEN, plen, &back), 0);
     assert_int_equal(back.u.raw.data.len, SK_EV_CAPTURE_MAX);
     assert_true(back.flags & SK_CONNF_TRUNC);
+}
+
+/* Whatever room it is given, the encoder writes the same record: a buffer
+ * of exactly the record's size or a little more (where each field is
+ * checked) gives the same bytes as one with room for the largest record
+ * (where none is), and nothing is written past the record. */
+static void test_encode_any_room(void **state)
+{
+    (void)state;
+    static uint8_t ref[EVLOG_FRAME_LEN + EVLOG_PAYLOAD_MAX];
+    static uint8_t fill[sizeof(ref) + 128];
+    memset(fill, 0xcc, sizeof(fill));
+    for (unsigned i = 0; i < 120; i++) {
+        struct sk_event ev;
+        if (i % 2)
+            evt_make(&ev, i / 2);
+        else
+            evt_make_conn(&ev, i / 2, &store);
+        size_t need = encode(&ev) + EVLOG_FRAME_LEN;
+        memcpy(ref, buf, need);
+        /* Every size up to well past the largest DNS record (431 bytes),
+         * then in steps to past the largest record of all. */
+        for (size_t cap = need; cap <= sizeof(ref) + 64; cap += cap < need + 600 ? 1 : 487) {
+            uint8_t *out = malloc(cap + 16);
+            memset(out, 0xcc, cap + 16);
+            assert_int_equal(evlog_record_encode(&ev, out, cap), (int)need);
+            assert_memory_equal(out, ref, need);
+            assert_memory_equal(out + need, fill, cap + 16 - need);
+            free(out);
+        }
+    }
+}
+
+/* Fill the char array s[0..size) with len bytes of text then a NUL and
+ * other bytes (no NUL at all if len is size); returns the length the
+ * string is stored with. */
+static size_t str_case(char *s, size_t size, size_t len)
+{
+    for (size_t k = 0; k < size; k++)
+        s[k] = k < len ? (char)('A' + k % 26) : '#';
+    if (len < size)
+        s[len] = '\0';
+    return len < size ? len : size - 1;
+}
+
+static void assert_str_stored(const char *back, const char *sent, size_t want)
+{
+    assert_int_equal(strlen(back), want);
+    assert_memory_equal(back, sent, want);
+}
+
+/* A str field holds the bytes before the first NUL of its array, at most
+ * all but the last: what follows the NUL, and the last byte of an array
+ * without one, are not stored. Every length, every str field. */
+static void test_str_fields(void **state)
+{
+    (void)state;
+    for (size_t len = 0; len <= 256; len++) {
+        struct sk_event ev, back;
+        evt_make_conn(&ev, 1, &store);
+        assert_int_equal(ev.kind, SK_EV_TLS);
+        size_t family = str_case(ev.family, sizeof(ev.family), len);
+        size_t list = str_case(ev.list, sizeof(ev.list), len);
+        size_t bot_id = str_case(ev.bot_id, sizeof(ev.bot_id), len);
+        size_t rule = str_case(ev.rule, sizeof(ev.rule), len);
+        size_t ja3 = str_case(ev.u.tls.ja3, sizeof(ev.u.tls.ja3), len);
+        size_t ja4 = str_case(ev.u.tls.ja4, sizeof(ev.u.tls.ja4), len);
+        size_t plen = encode(&ev);
+        assert_int_equal(evlog_record_decode(buf + EVLOG_FRAME_LEN, plen, &back), 0);
+        assert_str_stored(back.family, ev.family, family);
+        assert_str_stored(back.list, ev.list, list);
+        assert_str_stored(back.bot_id, ev.bot_id, bot_id);
+        assert_str_stored(back.rule, ev.rule, rule);
+        assert_str_stored(back.u.tls.ja3, ev.u.tls.ja3, ja3);
+        assert_str_stored(back.u.tls.ja4, ev.u.tls.ja4, ja4);
+
+        struct evlog_file_header h = { .format = 2, .schema = 2, .segment = 7 }, hback;
+        size_t node = str_case(h.node, sizeof(h.node), len);
+        uint8_t hb[EVLOG_HEADER_MAX];
+        int n = evlog_header_encode(&h, hb, sizeof(hb));
+        assert_int_equal(n, 8 + 2 + 2 + 8 + 8 + 8 + 1 + node + 4);
+        assert_int_equal(evlog_header_decode(hb, (size_t)n, &hback), n);
+        assert_str_stored(hback.node, h.node, node);
+    }
 }
 
 /* Build a raw event record by hand, so a decoder can be shown values a
@@ -630,6 +715,8 @@ int main(void)
         cmocka_unit_test(test_truncation),
         cmocka_unit_test(test_encode_nospace),
         cmocka_unit_test(test_caps),
+        cmocka_unit_test(test_encode_any_room),
+        cmocka_unit_test(test_str_fields),
         cmocka_unit_test(test_rejects),
         cmocka_unit_test(test_schema1),
         cmocka_unit_test(test_json_kinds),
