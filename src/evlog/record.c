@@ -62,52 +62,6 @@ _Static_assert(SK_JA3_LEN < 256 && SK_JA4_LEN < 256 && SK_BOTID_MAX <= 256 && SK
  * every field: always inlined. */
 #define REC_INLINE static inline __attribute__((always_inline))
 
-REC_INLINE void move16(uint8_t *d, const uint8_t *s)
-{
-    uint8_t a[16];
-    memcpy(a, s, 16);
-    memcpy(d, a, 16);
-}
-
-/* memcpy(d, s, n) without a call for the values of up to 256 bytes most
- * fields hold (a call, or the string instruction a compiler may put in
- * its place, costs more than the copy): moves of a fixed size, the last
- * one overlapping. Reads only s[0..n) and writes only d[0..n). */
-REC_INLINE void copy(uint8_t *d, const uint8_t *s, size_t n)
-{
-    if (n >= 8) {
-        if (n > 256) {
-            memcpy(d, s, n);
-        } else if (n > 32) {
-            for (size_t i = 0; i + 32 < n; i += 32) {
-                move16(d + i, s + i);
-                move16(d + i + 16, s + i + 16);
-            }
-            move16(d + n - 32, s + n - 32);
-            move16(d + n - 16, s + n - 16);
-        } else if (n >= 16) {
-            move16(d, s);
-            move16(d + n - 16, s + n - 16);
-        } else {
-            uint64_t a, b;
-            memcpy(&a, s, 8);
-            memcpy(&b, s + n - 8, 8);
-            memcpy(d, &a, 8);
-            memcpy(d + n - 8, &b, 8);
-        }
-    } else if (n >= 4) {
-        uint32_t a, b;
-        memcpy(&a, s, 4);
-        memcpy(&b, s + n - 4, 4);
-        memcpy(d, &a, 4);
-        memcpy(d + n - 4, &b, 4);
-    } else if (n > 0) {
-        d[0] = s[0];
-        d[n / 2] = s[n / 2];
-        d[n - 1] = s[n - 1];
-    }
-}
-
 /* A payload writer in one of two modes. Checked: every field is tested
  * against end, and one that does not fit sets bad and is skipped. Not
  * checked: the caller made sure that the largest payload of the event's
@@ -135,7 +89,8 @@ REC_INLINE void put(struct wr *w, const void *src, size_t n)
 {
     if (!room(w, n))
         return;
-    copy(w->p, src, n);
+    if (n)
+        memcpy(w->p, src, n);
     w->p += n;
 }
 
@@ -193,32 +148,10 @@ REC_INLINE void put_addr(struct wr *w, const struct sk_ip *ip)
     put_u16(w, ip->port);
 }
 
-/* strnlen(s, size - 1) for s, a char array of size bytes: eight bytes at
- * a time, reading none past the array. */
-REC_INLINE size_t str_len(const char *s, size_t size)
-{
-    size_t i = 0;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    for (; i + 8 <= size; i += 8) {
-        uint64_t x;
-        memcpy(&x, s + i, 8);
-        /* The lowest bit set marks the first zero byte (the ones above it
-         * may be false alarms, set by the borrow). */
-        uint64_t zero = (x - 0x0101010101010101u) & ~x & 0x8080808080808080u;
-        if (zero)
-            return i + (size_t)__builtin_ctzll(zero) / 8;
-    }
-#endif
-    for (; i < size - 1; i++)
-        if (s[i] == '\0')
-            return i;
-    return size - 1;
-}
-
 /* A string of at most size - 1 bytes from a char array of size. */
 REC_INLINE void put_str(struct wr *w, const char *s, size_t size)
 {
-    uint8_t n = (uint8_t)str_len(s, size); /* no array is longer than 256 */
+    uint8_t n = (uint8_t)strnlen(s, size - 1); /* no array is longer than 256 */
     put_u8(w, n);
     put(w, s, n);
 }
@@ -400,7 +333,7 @@ REC_INLINE void get(struct rd *r, void *dst, size_t n)
 {
     if (!have(r, n))
         return;
-    copy(dst, r->p, n);
+    memcpy(dst, r->p, n);
     r->p += n;
 }
 
